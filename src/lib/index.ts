@@ -7,3 +7,4 @@ export * from "./errors.ts";
 export * from "./events.ts";
 export * from "./ids.ts";
 export * from "./logger.ts";
+export * from "./units.ts";

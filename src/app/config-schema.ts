@@ -1,0 +1,199 @@
+import { hostname } from "node:os";
+import * as z from "zod";
+import { parseBytes, parseDuration } from "../lib/index.ts";
+
+/**
+ * The configuration file's schema (DESIGN.md §7). Key names are a public interface: installed
+ * appliances and acceptance tests depend on them, so keys are added, never renamed. Every key has
+ * its default here and is documented in `packaging/config.example.yaml`.
+ */
+
+const listenPattern = /^(udp|tcp):([^\s:]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/;
+const hostPortPattern = /^([^\s:]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/;
+
+const size = (fix: string) =>
+  z.union([z.string(), z.number()]).transform((value, ctx) => {
+    const bytes = parseBytes(value);
+    if (bytes === undefined)
+      ctx.addIssue({ code: "custom", message: `${JSON.stringify(value)} is not a size; ${fix}` });
+    return bytes ?? 0;
+  });
+
+const duration = (fix: string) =>
+  z.union([z.string(), z.number()]).transform((value, ctx) => {
+    const ms = parseDuration(value);
+    if (ms === undefined)
+      ctx.addIssue({ code: "custom", message: `${JSON.stringify(value)} is not a duration; ${fix}` });
+    return ms ?? 0;
+  });
+
+const cidr = z.string().regex(/^[0-9a-fA-F.:]+(\/\d{1,3})?$/, {
+  message: 'is not an address or CIDR block; write e.g. "10.0.0.0/8" or "192.0.2.10"',
+});
+
+const websocketSink = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, { message: "use letters, digits, '_', '.' or '-' (e.g. ai)" }),
+    type: z.literal("websocket", {
+      message: 'must be "websocket" (SIPREC forwarding sinks come in a later release)',
+    }),
+    url: z
+      .string()
+      .regex(/^wss?:\/\/\S+$/, { message: 'must be a ws:// or wss:// URL, e.g. "wss://host/stream"' }),
+    protocol: z
+      .literal("easp", { message: 'must be "easp" (other profiles come in a later release)' })
+      .default("easp"),
+    mode: z.enum(["interleaved", "per-participant"], {
+      message: 'must be "interleaved" or "per-participant"',
+    }),
+    format: z
+      .enum(["PCMU/8000", "PCMA/8000", "L16/8000"], {
+        message: 'must be "PCMU/8000", "PCMA/8000" or "L16/8000"',
+      })
+      .default("PCMU/8000"),
+    headers: z.record(z.string(), z.string()).default({}),
+    channel_order: z
+      .enum(["customer-first", "agent-first", "label"], {
+        message: 'must be "customer-first", "agent-first" or "label"',
+      })
+      .default("customer-first"),
+  })
+  .strict();
+
+/** The raw schema of the YAML file (snake_case keys, as users write them). */
+export const configSchema = z
+  .object({
+    appliance_id: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, {
+        message: "use letters, digits, '_', '.' or '-' (it is part of MQTT topics)",
+      })
+      .default(() => hostname().replace(/[^A-Za-z0-9_.-]/g, "-")),
+    sip: z
+      .object({
+        listen: z
+          .array(
+            z.string().regex(listenPattern, {
+              message:
+                'is not a listen address; write "udp:HOST:PORT" or "tcp:HOST:PORT", e.g. "udp:0.0.0.0:5060"',
+            }),
+          )
+          .min(1, { message: 'needs at least one address, e.g. ["udp:0.0.0.0:5060"]' })
+          .default(["udp:0.0.0.0:5060", "tcp:0.0.0.0:5060"]),
+        allow_from: z.array(cidr).default([]),
+        user_agent: z.string().default("siprec-edge"),
+      })
+      .strict()
+      .prefault({}),
+    media: z
+      .object({
+        address: z.string().default("0.0.0.0"),
+        advertise: z.string().optional(),
+        port_range: z
+          .tuple([z.number().int().min(1024).max(65534), z.number().int().min(1025).max(65535)])
+          .refine(([lo, hi]) => hi > lo + 2, {
+            message: "must be [low, high] with high > low + 2, e.g. [20000, 29999]",
+          })
+          .default([20000, 29999]),
+        reorder_ms: z.number().int().min(0).max(1000).default(60),
+        latch: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    spool: z
+      .object({
+        path: z.string().default("/var/lib/siprec-edge/spool.db"),
+        commit_interval_ms: z.number().int().min(1).max(10_000).default(100),
+        synchronous: z.enum(["normal", "full"], { message: 'must be "normal" or "full"' }).default("normal"),
+        max_bytes: size('write e.g. "20GB" or "512MiB"').default(20e9),
+        min_free_disk: size('write e.g. "2GB"').default(2e9),
+        retain: duration('write e.g. "24h", "90m" or "7d"').default(86_400_000),
+      })
+      .strict()
+      .prefault({}),
+    srs: z
+      .object({
+        role_order: z
+          .enum(["customer-first", "agent-first"], { message: 'must be "customer-first" or "agent-first"' })
+          .default("customer-first"),
+        agent_aor_pattern: z.string().optional(),
+        agent_labels: z.array(z.string()).default([]),
+      })
+      .strict()
+      .prefault({}),
+    sinks: z.array(websocketSink).default([]),
+    mqtt: z
+      .object({
+        url: z
+          .string()
+          .regex(/^mqtts?:\/\/\S+$/, {
+            message: 'must be an mqtt:// or mqtts:// URL, e.g. "mqtt://broker:1883"',
+          }),
+        username: z.string().optional(),
+        password: z.string().optional(),
+        topic_prefix: z
+          .string()
+          .regex(/^[^#+\s]+$/, { message: "must not contain spaces, '#' or '+'" })
+          .default("siprec-edge"),
+      })
+      .strict()
+      .optional(),
+    web: z
+      .object({
+        listen: z
+          .string()
+          .regex(hostPortPattern, { message: 'must be "HOST:PORT", e.g. "127.0.0.1:8080"' })
+          .default("127.0.0.1:8080"),
+        auth: z
+          .object({
+            token: z.string().min(16, { message: "must be at least 16 characters" }).optional(),
+            username: z.string().optional(),
+            password: z.string().optional(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
+    log: z
+      .object({
+        level: z
+          .enum(["debug", "info", "warn", "error"], { message: 'must be "debug", "info", "warn" or "error"' })
+          .default("info"),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const names = new Set<string>();
+    cfg.sinks.forEach((sink, i) => {
+      if (names.has(sink.name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["sinks", i, "name"],
+          message: `"${sink.name}" is used twice; give each sink its own name`,
+        });
+      }
+      names.add(sink.name);
+    });
+    if (cfg.srs.agent_aor_pattern !== undefined) {
+      try {
+        new RegExp(cfg.srs.agent_aor_pattern);
+      } catch {
+        ctx.addIssue({
+          code: "custom",
+          path: ["srs", "agent_aor_pattern"],
+          message: "is not a valid regular expression",
+        });
+      }
+    }
+  });
+
+/** The validated configuration, snake_case as in the file, defaults filled in. */
+export type RawConfig = z.output<typeof configSchema>;
+
+/** One WebSocket sink as configured. */
+export type SinkConfigEntry = RawConfig["sinks"][number];

@@ -1,0 +1,186 @@
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import type { z } from "zod";
+import { SrsError } from "../lib/index.ts";
+import { configSchema, type RawConfig } from "./config-schema.ts";
+
+/** The validated configuration with defaults filled in and relative paths resolved. */
+export type AppConfig = RawConfig;
+
+/** One problem found in a configuration file: the dotted key and what to do about it. */
+export interface ConfigIssue {
+  /** Dotted key path, e.g. `sinks[0].url` or `sip` (for an unknown key under `sip`). */
+  key: string;
+  /** What is wrong and how to fix it. */
+  message: string;
+}
+
+/** Thrown when a configuration file cannot be read, parsed or validated. Lists every issue. */
+export class ConfigError extends SrsError {
+  readonly code = "CONFIG_INVALID";
+
+  constructor(
+    readonly file: string,
+    readonly issues: ConfigIssue[],
+  ) {
+    super(`${file}: ${issues.map((i) => `${i.key}: ${i.message}`).join("; ")}`);
+  }
+}
+
+/**
+ * Reads, expands (`${ENV}` and `${ENV:-default}` in string values), validates and resolves a YAML
+ * configuration file. Relative paths (spool.path) resolve against the file's folder (DESIGN.md §7).
+ * @throws ConfigError naming each bad key and its fix.
+ */
+export function loadConfig(file: string, env: Record<string, string | undefined> = process.env): AppConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigError(file, [{ key: "(file)", message: `cannot be read (${(err as Error).message})` }]);
+  }
+  return parseConfig(text, file, env);
+}
+
+/**
+ * Validates configuration text as {@link loadConfig} does; `file` names it in errors and anchors
+ * relative paths.
+ * @throws ConfigError
+ */
+export function parseConfig(
+  text: string,
+  file: string,
+  env: Record<string, string | undefined> = process.env,
+): AppConfig {
+  const references: string[] = [];
+  const masked = text.replace(envReference, (ref) => `${placeholder}${references.push(ref) - 1}__`);
+  let doc: unknown;
+  try {
+    doc = masked.trim() === "" ? {} : Bun.YAML.parse(masked);
+  } catch (err) {
+    throw new ConfigError(file, [{ key: "(yaml)", message: `is not valid YAML: ${(err as Error).message}` }]);
+  }
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
+    throw new ConfigError(file, [
+      { key: "(yaml)", message: "must be a mapping of keys (appliance_id, sip, media, …)" },
+    ]);
+  }
+  const envIssues: ConfigIssue[] = [];
+  const expanded = expandEnv(doc, "", { env, references }, envIssues);
+  if (envIssues.length > 0) throw new ConfigError(file, envIssues);
+  const result = configSchema.safeParse(expanded);
+  if (!result.success) throw new ConfigError(file, result.error.issues.flatMap(describeIssue));
+  const config = result.data;
+  if (!isAbsolute(config.spool.path)) config.spool.path = resolve(dirname(resolve(file)), config.spool.path);
+  return config;
+}
+
+/** `${NAME}` or `${NAME:-default}` in the configuration text. */
+const envReference = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+/** Stands in for an environment reference while YAML parses (flow mappings cannot hold `${…}`). */
+const placeholder = "__SIPREC_EDGE_ENV_";
+const placeholderPattern = /__SIPREC_EDGE_ENV_(\d+)__/g;
+
+interface EnvContext {
+  env: Record<string, string | undefined>;
+  references: string[];
+}
+
+function expandEnv(value: unknown, key: string, ctx: EnvContext, issues: ConfigIssue[]): unknown {
+  if (typeof value === "string") {
+    const restored = value.replace(placeholderPattern, (_, i: string) => ctx.references[Number(i)] ?? "");
+    if (restored === value) return value;
+    return restored.replace(envReference, (_, name: string, fallback?: string) => {
+      const found = ctx.env[name] ?? fallback;
+      if (found === undefined) {
+        issues.push({
+          key,
+          message: `uses \${${name}}, but the environment variable ${name} is not set; set it or write \${${name}:-default}`,
+        });
+        return "";
+      }
+      return found;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, `${key}[${i}]`, ctx, issues));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, expandEnv(v, key ? `${key}.${k}` : k, ctx, issues)]),
+    );
+  }
+  return value;
+}
+
+function dotted(path: PropertyKey[]): string {
+  return path.reduce<string>((acc, part) => {
+    if (typeof part === "number") return `${acc}[${part}]`;
+    return acc ? `${acc}.${String(part)}` : String(part);
+  }, "");
+}
+
+function describeIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
+  const key = dotted(issue.path) || "(top level)";
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys.map((unknown) => {
+      const known = knownKeys(issue.path);
+      const near = closest(unknown, known);
+      const hint = near ? `did you mean "${near}"?` : `known keys here: ${known.join(", ")}`;
+      return {
+        key: issue.path.length ? `${key}.${unknown}` : unknown,
+        message: `is not a known key; ${hint}`,
+      };
+    });
+  }
+  if (issue.code === "invalid_type" && issue.input === undefined) {
+    return [{ key, message: "is required" }];
+  }
+  return [{ key, message: issue.message }];
+}
+
+type SchemaNode = {
+  _zod: {
+    def: { type: string; innerType?: SchemaNode; element?: SchemaNode; shape?: Record<string, SchemaNode> };
+  };
+};
+
+function knownKeys(path: PropertyKey[]): string[] {
+  let node = configSchema as unknown as SchemaNode;
+  for (const part of [...path, ""]) {
+    while (node._zod.def.innerType) node = node._zod.def.innerType;
+    if (part === "") break;
+    const def = node._zod.def;
+    const next = typeof part === "number" ? def.element : def.shape?.[String(part)];
+    if (!next) return [];
+    node = next;
+  }
+  return Object.keys(node._zod.def.shape ?? {});
+}
+
+function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(
+        (prev[j] ?? 0) + 1,
+        (row[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    prev = row;
+  }
+  return prev[b.length] ?? 0;
+}
