@@ -126,11 +126,9 @@ export const configSchema = z
     sinks: z.array(websocketSink).default([]),
     mqtt: z
       .object({
-        url: z
-          .string()
-          .regex(/^mqtts?:\/\/\S+$/, {
-            message: 'must be an mqtt:// or mqtts:// URL, e.g. "mqtt://broker:1883"',
-          }),
+        url: z.string().regex(/^mqtts?:\/\/\S+$/, {
+          message: 'must be an mqtt:// or mqtts:// URL, e.g. "mqtt://broker:1883"',
+        }),
         username: z.string().optional(),
         password: z.string().optional(),
         topic_prefix: z

@@ -110,9 +110,11 @@ describe("configuration", () => {
   });
 
   it("names a missing environment variable with the key that uses it", () => {
+    // biome-ignore-start lint/suspicious/noTemplateCurlyInString: ${NAME} is the configuration's own syntax
     expect(issuesOf("mqtt: { url: 'mqtt://b:1883', password: ${MQTT_PASSWORD} }")).toEqual([
       "mqtt.password: uses ${MQTT_PASSWORD}, but the environment variable MQTT_PASSWORD is not set; set it or write ${MQTT_PASSWORD:-default}",
     ]);
+    // biome-ignore-end lint/suspicious/noTemplateCurlyInString: ${NAME} is the configuration's own syntax
   });
 
   it("refuses a sink type that this release does not have", () => {
