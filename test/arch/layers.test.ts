@@ -56,6 +56,7 @@ function check(file: string): Violation[] {
     const spec = m[3] ?? "";
     if (!spec.startsWith(".")) continue;
     const target = join(file, "..", spec);
+    if (relative(srcDir, target).startsWith("..")) continue;
     const to = folderOf(target);
     if (to === from || to === "lib") continue;
     const isType = Boolean(m[2]);

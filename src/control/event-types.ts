@@ -1,0 +1,237 @@
+/**
+ * The appliance's event model (DESIGN.md §6): one JSON shape for MQTT, logs and the status page.
+ * This file holds types only.
+ */
+import type { Clock } from "../lib/index.ts";
+import type { AudioCodec, CallState, ParticipantRole } from "../spool/index.ts";
+
+/** Names of the events the appliance publishes (DESIGN.md §6), one MQTT topic each (`events/<EVENT>`). */
+export type EventName =
+  | "SESSIONSTARTED"
+  | "SESSIONUPDATED"
+  | "STREAMSTARTED"
+  | "STREAMSTOPPED"
+  | "SESSIONCOMPLETED"
+  | "SINKCONNECTED"
+  | "SINKDISCONNECTED"
+  | "SINKCAUGHTUP"
+  | "RECORDINGPAUSED"
+  | "RECORDINGRESUMED"
+  | "SPOOLHIGHWATER"
+  | "SPOOLRECOVERED"
+  | "MEDIATIMEOUT"
+  | "ALARM";
+
+/**
+ * One event, as published on `events/<EVENT>` (QoS 1) and kept in the spool's outbox.
+ * `B` is the typed body of the event; consumers see plain JSON.
+ */
+export interface AppEvent<B extends Record<string, unknown> = Record<string, unknown>> {
+  /** Which event. */
+  event: EventName;
+  /** When it happened: ISO-8601 UTC with milliseconds, e.g. `2025-01-31T12:00:00.123Z`. */
+  time: string;
+  /** The appliance that emits it (config `appliance_id`). */
+  applianceId: string;
+  /** Our call id (UUIDv7), or `""` for appliance-level events (spool, alarms). */
+  sessionId: string;
+  /** Correlation ids of the call: `sipCallId`, `siprecSessionId`, `ucid`, `ciscoGuid`, …; `{}` if none. */
+  correlation: Record<string, string>;
+  /** Per-appliance monotonic sequence assigned by the spool's outbox; 0 when not persisted. */
+  eventSeq: number;
+  /** Event-specific data, complete enough that a consumer needs no second lookup. */
+  body: B;
+}
+
+/** What every event builder needs besides its subject. */
+export interface EventContext {
+  /** The appliance id stamped on the event. */
+  applianceId: string;
+  /** Source of the event time (`wallUs`). @default systemClock */
+  clock?: Clock;
+}
+
+/** A participant as carried in event bodies (RFC 7865 §6.5 participant + our role). */
+export type ParticipantView = {
+  /** `participant_id` from the metadata. */
+  participantId: string;
+  /** Address of record as sent. */
+  aor: string;
+  /** Display name, or empty. */
+  name: string;
+  /** `agent`, `customer` or `unknown`. */
+  role: ParticipantRole;
+};
+
+/** A stream as carried in event bodies: the m-line, its codec and who sends on it. */
+export type StreamView = {
+  /** Spool stream id. */
+  streamId: number;
+  /** `a=label` of the m-line (RFC 4574), or the m-line index as text. */
+  label: string;
+  /** RFC 7865 `stream_id`, or empty. */
+  siprecStreamId: string;
+  /** Zero-based m-line index in the offer. */
+  mlineIndex: number;
+  /** Codec recorded. */
+  codec: AudioCodec;
+  /** Sample rate, Hz. */
+  rate: number;
+  /** Negotiated RTP payload type. */
+  payloadType: number;
+  /** The sending participant, or null when the metadata does not associate one. */
+  participant: ParticipantView | null;
+  /** Role of the sending participant (`unknown` without one). */
+  role: ParticipantRole;
+  /** ISO-8601 UTC start. */
+  startedAt: string;
+  /** ISO-8601 UTC end, or null while live. */
+  endedAt: string | null;
+};
+
+/** Body of SESSIONSTARTED: who is recorded and from where. */
+export type SessionStartedBody = {
+  callId: string;
+  sipCallId: string;
+  siprecSessionId: string;
+  /** SRC address `host:port`. */
+  source: string;
+  startedAt: string;
+  participants: ParticipantView[];
+  /** Streams known at start (may be empty; each also gets STREAMSTARTED). */
+  streams: StreamView[];
+};
+
+/** Body of SESSIONUPDATED: the call's state after a metadata update, re-INVITE or UPDATE. */
+export type SessionUpdatedBody = {
+  /** What triggered the update, e.g. `metadata`, `reinvite`, `update`. */
+  reason: string;
+  participants: ParticipantView[];
+  streams: StreamView[];
+};
+
+/** Body of STREAMSTARTED. */
+export type StreamStartedBody = { stream: StreamView };
+
+/** Counters of a stream when it stops. */
+export interface StreamStopStats {
+  /** Valid RTP packets received. */
+  packetsReceived: number;
+  /** RTP packets lost (RFC 3550 §6.4.1 cumulative lost). */
+  packetsLost: number;
+  /** Frames stored in the spool for this stream, when known. */
+  framesSpooled?: number;
+}
+
+/** Body of STREAMSTOPPED: the stream, why it stopped and its counters. */
+export type StreamStoppedBody = {
+  stream: StreamView;
+  /** `bye`, `reinvite`, `rtp-timeout`, `segment-cut`, `error`, `recovered`, … */
+  reason: string;
+  packetsReceived: number;
+  packetsLost: number;
+  /** `packetsLost / (packetsReceived + packetsLost)`, 0 when nothing was expected. */
+  lossRatio: number;
+  /** Frames spooled, or null when the caller did not count them. */
+  framesSpooled: number | null;
+  /** Stream duration, ms (0 while the end is unknown). */
+  durationMs: number;
+};
+
+/** Totals of a call when it completes. */
+export interface SessionTotals {
+  /** Streams the call had. */
+  streams: number;
+  /** RTP packets received over all streams. */
+  packetsReceived: number;
+  /** RTP packets lost over all streams. */
+  packetsLost: number;
+  /** Frames spooled over all streams. */
+  framesSpooled: number;
+}
+
+/** Body of SESSIONCOMPLETED. */
+export type SessionCompletedBody = {
+  /** `completed` (BYE or shutdown) or `recovered` (closed after a crash). */
+  state: CallState;
+  /** `bye`, `recovered`, `shutdown`, `media-timeout`, … */
+  reason: string;
+  source: string;
+  startedAt: string;
+  endedAt: string;
+  /** Call duration, ms. */
+  durationMs: number;
+  participants: ParticipantView[];
+  totals: SessionTotals;
+};
+
+/** Body of RECORDINGPAUSED / RECORDINGRESUMED. */
+export type RecordingPauseBody = {
+  /** What paused or resumed: `sdp-inactive`, `command`, `info`, … */
+  trigger: string;
+  /** Streams concerned (all of the call when empty). */
+  streamIds: number[];
+};
+
+/** Body of SINKCONNECTED / SINKDISCONNECTED / SINKCAUGHTUP: one sink unit's delivery state. */
+export type SinkEventBody = {
+  /** Sink name from the config. */
+  sink: string;
+  /** `call` (interleaved) or a stream id (per-participant). */
+  unit: string;
+  /** EASP session id of the unit. */
+  sinkSessionId: string;
+  /** `connecting`, `open`, `backoff`, `closing`, `done`, `failed`. */
+  state: string;
+  sentSeq: number;
+  ackedSeq: number;
+  /** Items sent but not yet acknowledged. */
+  unackedItems: number;
+  reconnects: number;
+  lastError: string;
+  /** Why the unit disconnected (SINKDISCONNECTED), else empty. */
+  reason: string;
+};
+
+/** Fill level of the spool, input of SPOOLHIGHWATER / SPOOLRECOVERED. */
+export type SpoolLevel = {
+  /** Database file, as configured. */
+  path: string;
+  /** Size on disk (main file + WAL), bytes. */
+  bytes: number;
+  /** Configured `spool.max_bytes`, bytes. */
+  maxBytes: number;
+  /** Threshold above which INVITE/OPTIONS get 503, bytes. */
+  highWaterBytes: number;
+  /** Free space on the spool's file system, bytes. */
+  freeDiskBytes: number;
+};
+
+/** Body of SPOOLHIGHWATER / SPOOLRECOVERED. */
+export type SpoolLevelBody = SpoolLevel & {
+  /** Whether new calls are accepted (false above the high-water mark). */
+  accepting: boolean;
+};
+
+/** Body of MEDIATIMEOUT: a stream stopped receiving RTP. */
+export type MediaTimeoutBody = {
+  stream: StreamView;
+  /** Configured RTP timeout, ms. */
+  timeoutMs: number;
+  /** ISO-8601 UTC arrival of the last packet, or null when none ever arrived. */
+  lastPacketAt: string | null;
+};
+
+/** Severity of an ALARM. */
+export type AlarmSeverity = "warning" | "critical";
+
+/** Body of ALARM: a condition an operator must look at. */
+export type AlarmBody = {
+  /** Stable error code (e.g. `SPOOL_FULL`, `SIP_LISTEN_FAILED`). */
+  code: string;
+  severity: AlarmSeverity;
+  /** One human sentence. */
+  message: string;
+  /** Structured details (JSON-serialisable). */
+  details: Record<string, unknown>;
+};

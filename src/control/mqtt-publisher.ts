@@ -1,0 +1,310 @@
+import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import {
+  type Clock,
+  errorMessage,
+  type Logger,
+  randomHex,
+  silentLogger,
+  systemClock,
+  type TimerHandle,
+} from "../lib/index.ts";
+import { MqttUrlError, PublisherClosedError, PublishRejectedError } from "./errors.ts";
+import { isoFromUs } from "./event-common.ts";
+import type { AppEvent } from "./event-types.ts";
+import { defaultTopicPrefix, type Topics, topics } from "./topics.ts";
+
+/** Options of {@link createMqttPublisher} (config section `mqtt`, DESIGN.md §7). */
+export interface MqttPublisherOptions {
+  /** Broker URL: `mqtt://host:1883`, `mqtts://host:8883`, `ws://…`, `wss://…`. */
+  url: string;
+  /** MQTT user name (the broker ACL's `%u`, usually the appliance id). */
+  username?: string;
+  /** MQTT password. */
+  password?: string;
+  /** TLS material for `mqtts:`/`wss:` (PEM text). */
+  tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean };
+  /** `mqtt.topic_prefix`. @default "siprec-edge" */
+  topicPrefix?: string;
+  /** Appliance id: one topic level. */
+  applianceId: string;
+  /** Software version, put in every status message. */
+  version: string;
+  /** MQTT client identifier. @default `<applianceId>-<8 hex digits>` */
+  clientId?: string;
+  /** First reconnect delay, ms; doubles per failed attempt (with jitter) up to `reconnectMaxMs`. @default 500 */
+  reconnectMinMs?: number;
+  /** Longest reconnect delay, ms. @default 30000 */
+  reconnectMaxMs?: number;
+  /** How long `close()` waits for queued events and the `stopped` status to be acknowledged, ms. @default 2000 */
+  closeTimeoutMs?: number;
+  /** Source of the `time` in status messages and of close timeouts. @default systemClock */
+  clock?: Clock;
+  /** @default silentLogger */
+  logger?: Logger;
+}
+
+/**
+ * Publishes the appliance's events and status to an MQTT 5 broker (DESIGN.md §6, §8).
+ *
+ * Events go out QoS 1 on `events/<EVENT>`, one at a time, in the order `publishEvent` was called;
+ * while the broker is unreachable they wait in memory, in order, and go out after the reconnect.
+ * The status topic is retained; the Last Will sets it to `{"state":"offline"}`.
+ */
+export interface MqttPublisher {
+  /**
+   * Queues an event for `events/<EVENT>` (QoS 1). Resolves when the broker's PUBACK arrives.
+   * @throws PublisherClosedError `CONTROL_CLOSED` (rejection) after `close()`, or if still queued when closed.
+   * @throws PublishRejectedError `CONTROL_PUBLISH_REJECTED` (rejection) when the PUBACK carries a failure reason code.
+   */
+  publishEvent(event: AppEvent): Promise<void>;
+  /**
+   * Sets the retained status (`{state:"online", applianceId, version, time, …status}`, QoS 1) and
+   * publishes it now if connected; it is republished on every (re)connect.
+   */
+  publishStatus(status: Record<string, unknown>): void;
+  /** Whether the broker connection is up. */
+  readonly connected: boolean;
+  /** Events waiting for their PUBACK (queued plus in flight). */
+  readonly pending: number;
+  /**
+   * Clean stop: waits (up to `closeTimeoutMs`) for queued events, publishes the retained status
+   * `{"state":"stopped"}`, sends DISCONNECT (so the Last Will is not published) and rejects events
+   * still queued. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+interface QueuedEvent {
+  topic: string;
+  payload: string;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+const brokerProtocols = new Set(["mqtt:", "mqtts:", "tcp:", "ssl:", "ws:", "wss:"]);
+
+/**
+ * Creates a publisher and starts connecting (MQTT 5, clean start, reconnect with exponential backoff).
+ * @throws MqttUrlError `CONTROL_BAD_MQTT_URL` for an unusable broker URL.
+ * @throws TopicError `CONTROL_BAD_TOPIC` for a prefix or appliance id that cannot form topics.
+ */
+export function createMqttPublisher(options: MqttPublisherOptions): MqttPublisher {
+  return new MqttPublisherImpl(options);
+}
+
+class MqttPublisherImpl implements MqttPublisher {
+  readonly #client: MqttClient;
+  readonly #topics: Topics;
+  readonly #options: MqttPublisherOptions;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #reconnectMinMs: number;
+  readonly #reconnectMaxMs: number;
+  // Events not yet acknowledged; the head is the one in flight when #inFlight.
+  readonly #queue: QueuedEvent[] = [];
+  #inFlight = false;
+  // Called whenever the queue becomes empty (close() waits on it).
+  #onDrained: (() => void) | undefined;
+  #status: Record<string, unknown> = {};
+  #reconnectAttempt = 0;
+  #wasConnected = false;
+  #closing = false;
+  #closePromise: Promise<void> | undefined;
+
+  constructor(options: MqttPublisherOptions) {
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#logger = (options.logger ?? silentLogger).child({ component: "mqtt" });
+    this.#topics = topics(options.topicPrefix ?? defaultTopicPrefix, options.applianceId);
+    this.#reconnectMinMs = options.reconnectMinMs ?? 500;
+    this.#reconnectMaxMs = options.reconnectMaxMs ?? 30_000;
+    this.#client = mqtt.connect(checkUrl(options.url), this.#clientOptions());
+    this.#client.on("connect", () => this.#handleConnect());
+    this.#client.on("reconnect", () => this.#handleReconnectAttempt());
+    this.#client.on("close", () => this.#handleClose());
+    this.#client.on("error", (err) => this.#logger.warn("mqtt error", { error: errorMessage(err) }));
+  }
+
+  get connected(): boolean {
+    return !this.#closing && this.#client.connected;
+  }
+
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  publishEvent(event: AppEvent): Promise<void> {
+    if (this.#closing) return Promise.reject(new PublisherClosedError("MQTT publisher is closed"));
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({
+        topic: this.#topics.event(event.event),
+        payload: JSON.stringify(event),
+        resolve,
+        reject,
+      });
+      this.#pump();
+    });
+  }
+
+  publishStatus(status: Record<string, unknown>): void {
+    this.#status = status;
+    if (this.#closing || !this.#client.connected) return;
+    this.#sendStatus(this.#statusPayload("online"), () => {});
+  }
+
+  close(): Promise<void> {
+    this.#closePromise ??= this.#shutdown();
+    return this.#closePromise;
+  }
+
+  #clientOptions(): IClientOptions {
+    const options = this.#options;
+    return {
+      protocolVersion: 5,
+      clean: true,
+      clientId: options.clientId ?? `${options.applianceId}-${randomHex(4)}`,
+      username: options.username,
+      password: options.password,
+      reconnectPeriod: this.#reconnectMinMs,
+      // A refused CONNACK (bad credentials, server busy) is retried too: the broker may be fixed later.
+      reconnectOnConnackError: true,
+      connectTimeout: 10_000,
+      resubscribe: false,
+      ca: options.tls?.ca,
+      cert: options.tls?.cert,
+      key: options.tls?.key,
+      rejectUnauthorized: options.tls?.rejectUnauthorized ?? true,
+      will: {
+        topic: this.#topics.status,
+        payload: Buffer.from(JSON.stringify({ state: "offline" })),
+        qos: 1,
+        retain: true,
+      },
+    };
+  }
+
+  #handleConnect(): void {
+    this.#reconnectAttempt = 0;
+    this.#client.options.reconnectPeriod = this.#reconnectMinMs;
+    this.#wasConnected = true;
+    this.#logger.info("mqtt connected", { url: this.#options.url, queued: this.#queue.length });
+    if (!this.#closing) this.#sendStatus(this.#statusPayload("online"), () => {});
+    this.#pump();
+  }
+
+  // mqtt.js re-reads `reconnectPeriod` each time it arms its reconnect timer, so setting it on
+  // every attempt gives exponential backoff with equal jitter (half fixed, half random).
+  #handleReconnectAttempt(): void {
+    this.#reconnectAttempt++;
+    const ceiling = Math.min(this.#reconnectMaxMs, this.#reconnectMinMs * 2 ** this.#reconnectAttempt);
+    this.#client.options.reconnectPeriod = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+  }
+
+  #handleClose(): void {
+    if (!this.#wasConnected) return;
+    this.#wasConnected = false;
+    this.#logger.warn("mqtt disconnected", { url: this.#options.url, queued: this.#queue.length });
+  }
+
+  #pump(): void {
+    const head = this.#queue[0];
+    if (!head) {
+      this.#onDrained?.();
+      return;
+    }
+    if (this.#inFlight || !this.#client.connected) return;
+    this.#inFlight = true;
+    // A QoS 1 publish interrupted by a disconnect stays in mqtt.js's outgoing store, is resent on
+    // reconnect, and this callback runs once its PUBACK arrives.
+    this.#client.publish(head.topic, head.payload, { qos: 1 }, (err) => this.#settleHead(head, err));
+  }
+
+  #settleHead(entry: QueuedEvent, err: Error | null | undefined): void {
+    this.#inFlight = false;
+    if (this.#queue[0] !== entry) return;
+    if (!err) {
+      this.#queue.shift();
+      entry.resolve();
+    } else if (isReasonCodeError(err)) {
+      this.#queue.shift();
+      this.#logger.error("broker rejected event", { topic: entry.topic, reasonCode: err.code });
+      entry.reject(new PublishRejectedError(`broker rejected ${entry.topic}: ${err.message}`, err.code));
+    } else {
+      this.#logger.warn("event publish interrupted; retrying after reconnect", { error: err.message });
+      return;
+    }
+    this.#pump();
+  }
+
+  #statusPayload(state: "online" | "stopped"): string {
+    const base = {
+      state,
+      applianceId: this.#options.applianceId,
+      version: this.#options.version,
+      time: isoFromUs(this.#clock.wallUs()),
+    };
+    return JSON.stringify(state === "online" ? { ...this.#status, ...base } : base);
+  }
+
+  #sendStatus(payload: string, done: (err: Error | null | undefined) => void): void {
+    this.#client.publish(this.#topics.status, payload, { qos: 1, retain: true }, (err) => done(err));
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#closing = true;
+    const timeoutMs = this.#options.closeTimeoutMs ?? 2_000;
+    let clean = this.#client.connected && (await this.#withTimeout(timeoutMs, (done) => this.#drain(done)));
+    this.#onDrained = undefined;
+    for (const entry of this.#queue.splice(0)) {
+      entry.reject(new PublisherClosedError("MQTT publisher closed before the event was acknowledged"));
+    }
+    if (clean) {
+      clean = await this.#withTimeout(timeoutMs, (done) =>
+        this.#sendStatus(this.#statusPayload("stopped"), (err) => done(!err)),
+      );
+    }
+    // A DISCONNECT (not forced) keeps the broker from publishing the Last Will.
+    await this.#client.endAsync(!clean);
+    this.#logger.info("mqtt publisher closed", { clean });
+  }
+
+  #drain(done: (ok: boolean) => void): void {
+    if (this.#queue.length === 0) {
+      done(true);
+      return;
+    }
+    this.#onDrained = () => done(true);
+  }
+
+  #withTimeout(ms: number, start: (done: (ok: boolean) => void) => void): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      let timer: TimerHandle | undefined;
+      let settled = false;
+      const finish = (ok: boolean): void => {
+        if (settled) return;
+        settled = true;
+        this.#clock.clearTimer(timer);
+        resolve(ok);
+      };
+      timer = this.#clock.setTimeout(() => finish(false), ms);
+      start(finish);
+    });
+  }
+}
+
+function checkUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (err) {
+    throw new MqttUrlError(`MQTT broker URL ${JSON.stringify(url)} is not a URL`, { cause: err });
+  }
+  if (!brokerProtocols.has(parsed.protocol)) {
+    throw new MqttUrlError(`MQTT broker URL ${JSON.stringify(url)} must use mqtt:, mqtts:, ws: or wss:`);
+  }
+  return url;
+}
+
+function isReasonCodeError(err: Error): err is Error & { code: number } {
+  return typeof (err as { code?: unknown }).code === "number";
+}

@@ -1,0 +1,146 @@
+import { createHash } from "node:crypto";
+import { errorCode, errorMessage, silentLogger, systemClock } from "../lib/index.ts";
+import { pageScript } from "./assets/page-script.ts";
+import { pageStyle } from "./assets/page-style.ts";
+import { authorized, authRequired, unauthorizedResponse } from "./auth.ts";
+import { ListenFailedError } from "./errors.ts";
+import { authority, parseListenAddress } from "./listen-address.ts";
+import { SnapshotStreamHub } from "./snapshot-stream.ts";
+import type { StatusServer, StatusServerOptions, StatusSnapshot } from "./status-types.ts";
+import { renderPage, renderSections } from "./views.ts";
+
+const routes = new Set(["/", "/healthz", "/api/status", "/api/events"]);
+
+function sha256Source(text: string): string {
+  return `'sha256-${createHash("sha256").update(text).digest("base64")}'`;
+}
+
+// The page runs only its own inline script and style: anything injected cannot execute.
+const pageCsp = [
+  "default-src 'none'",
+  `script-src ${sha256Source(pageScript)}`,
+  `style-src ${sha256Source(pageStyle)}`,
+  "connect-src 'self'",
+  "img-src data:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+const commonHeaders = {
+  "cache-control": "no-store",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+};
+
+function text(status: number, body: string, extra: Record<string, string> = {}): Response {
+  return new Response(body, {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", ...commonHeaders, ...extra },
+  });
+}
+
+/**
+ * Starts the local status server (DESIGN.md §6, read-only):
+ * - `GET /` — the self-contained status page (inline CSS/JS, strict CSP), live via `/api/events`;
+ * - `GET /api/status` — the {@link StatusSnapshot} as JSON;
+ * - `GET /api/events` — Server-Sent Events: `snapshot` (the JSON) and `view` (the page's rendered
+ *   sections) at once and every `pushIntervalMs`;
+ * - `GET /healthz` — `200 ok` while accepting calls, else 503; never needs credentials.
+ * Everything else answers 404; with `auth`, every path but `/healthz` answers 401 without valid
+ * credentials (Bearer or Basic).
+ * @throws ListenAddressError `WEB_BAD_LISTEN` for an unparsable `listen`.
+ * @throws ListenFailedError `WEB_LISTEN_FAILED` when the address cannot be bound.
+ */
+export async function startStatusServer(options: StatusServerOptions): Promise<StatusServer> {
+  const { host, port } = parseListenAddress(options.listen);
+  const clock = options.clock ?? systemClock;
+  const logger = (options.logger ?? silentLogger).child({ component: "web" });
+  const nowMs = (): number => Math.floor(clock.wallUs() / 1000);
+  const hub = new SnapshotStreamHub(
+    () => {
+      const snapshot = options.snapshot();
+      const view = renderSections(snapshot, nowMs());
+      return `event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\nevent: view\ndata: ${JSON.stringify(view)}\n\n`;
+    },
+    options.pushIntervalMs ?? 1000,
+    clock,
+    logger,
+  );
+
+  const withSnapshot = (use: (snapshot: StatusSnapshot) => Response): Response => {
+    let snapshot: StatusSnapshot;
+    try {
+      snapshot = options.snapshot();
+    } catch (err) {
+      logger.error("status snapshot failed", { code: errorCode(err), error: errorMessage(err) });
+      return text(500, "internal error\n");
+    }
+    return use(snapshot);
+  };
+
+  const handle = (req: Request): Response => {
+    const path = new URL(req.url).pathname;
+    if (path === "/healthz") {
+      return withSnapshot((s) => (s.health.accepting ? text(200, "ok") : text(503, "unavailable")));
+    }
+    if (authRequired(options.auth) && !authorized(req.headers.get("authorization"), options.auth)) {
+      return unauthorizedResponse(options.auth);
+    }
+    if (!routes.has(path)) return text(404, "not found\n");
+    if (req.method !== "GET" && req.method !== "HEAD")
+      return text(405, "method not allowed\n", { allow: "GET, HEAD" });
+    if (path === "/api/events") return hub.open();
+    if (path === "/api/status") {
+      return withSnapshot(
+        (s) =>
+          new Response(JSON.stringify(s), {
+            headers: { "content-type": "application/json; charset=utf-8", ...commonHeaders },
+          }),
+      );
+    }
+    return withSnapshot(
+      (s) =>
+        new Response(renderPage(s, nowMs()), {
+          headers: {
+            "content-type": "text/html; charset=utf-8",
+            "content-security-policy": pageCsp,
+            "x-frame-options": "DENY",
+            ...commonHeaders,
+          },
+        }),
+    );
+  };
+
+  let server: ReturnType<typeof Bun.serve>;
+  try {
+    server = Bun.serve({
+      hostname: host,
+      port,
+      idleTimeout: 30,
+      fetch: handle,
+      error: (err) => {
+        logger.error("status request failed", { error: errorMessage(err) });
+        return text(500, "internal error\n");
+      },
+    });
+  } catch (err) {
+    throw new ListenFailedError(`cannot listen on ${options.listen}: ${errorMessage(err)}`, { cause: err });
+  }
+  const boundPort = server.port ?? port;
+  const url = `http://${authority(host, boundPort)}`;
+  logger.info("status server listening", { url, auth: authRequired(options.auth) });
+
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    port: boundPort,
+    close: () => {
+      closed ??= (async () => {
+        hub.closeAll();
+        await server.stop(true);
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * What the status page and `GET /api/status` show (DESIGN.md §6): a snapshot `app/` assembles
+ * from the SRS, the spool, the sinks and the MQTT publisher. This file holds types only.
+ */
+import type { Clock, Logger } from "../lib/index.ts";
+import type { SinkUnitStatus } from "../sinks/index.ts";
+
+/** One stream of a call as shown on the page: its m-line, sender and live RTP figures. */
+export interface StreamStatus {
+  /** Spool stream id. */
+  streamId: number;
+  /** `a=label` (RFC 4574) or the m-line index as text. */
+  label: string;
+  /** Codec recorded, e.g. `PCMU`. */
+  codec: string;
+  /** Sending participant, or empty. */
+  participantId: string;
+  /** Role of the sender: `agent`, `customer`, `unknown`. */
+  role: string;
+  /** Valid RTP packets received. */
+  packetsReceived: number;
+  /** RTP packets lost (RFC 3550 §6.4.1). */
+  packetsLost: number;
+  /** Interarrival jitter, ms (RFC 3550 §6.4.1). */
+  jitterMs: number;
+  /** Peak absolute linear sample level of recent audio, 0–32767. */
+  level: number;
+  /** Frames stored in the spool. */
+  framesSpooled: number;
+}
+
+/** One call (recording session) as shown on the page. */
+export interface CallStatus {
+  /** Our call id (UUIDv7). */
+  callId: string;
+  /** SIP Call-ID of the SIPREC dialog. */
+  sipCallId: string;
+  /** `live`, `completed` or `recovered`. */
+  state: "live" | "completed" | "recovered";
+  /** Why it ended (`bye`, `shutdown`, …), empty while live. */
+  reason: string;
+  /** ISO-8601 UTC start. */
+  startedAt: string;
+  /** ISO-8601 UTC end, or null while live. */
+  endedAt: string | null;
+  /** SRC address `host:port`. */
+  source: string;
+  /** Correlation ids (`ucid`, `siprecSessionId`, …). Untrusted: they come from the network. */
+  correlation: Record<string, string>;
+  /** Participants with their roles. */
+  participants: { participantId: string; aor: string; name: string; role: string }[];
+  /** Streams in m-line order. */
+  streams: StreamStatus[];
+  /** Delivery state of each sink unit of the call. */
+  sinks: SinkUnitStatus[];
+}
+
+/** Everything the page shows, as returned by `GET /api/status`. */
+export interface StatusSnapshot {
+  /** Config `appliance_id`. */
+  applianceId: string;
+  /** Software version. */
+  version: string;
+  /** ISO-8601 UTC process start. */
+  startedAt: string;
+  /** Seconds since start. */
+  uptimeS: number;
+  /** Health of the parts a field technician checks first. */
+  health: {
+    /** SIP listeners, e.g. `udp:0.0.0.0:5060`; empty when none is up. */
+    sip: { listening: string[] };
+    /** Whether MQTT is configured and connected. */
+    mqtt: { configured: boolean; connected: boolean };
+    /** Spool file, size in bytes, frames waiting for the group commit. */
+    spool: { path: string; bytes: number; framesPending: number };
+    /** Whether new INVITEs are accepted (false: they and OPTIONS get 503). */
+    accepting: boolean;
+  };
+  /** Live calls and recently ended ones (most recent first). */
+  calls: { live: CallStatus[]; recent: CallStatus[] };
+  /** Named counters (`sip_parse_errors_total`, …). */
+  counters: Record<string, number>;
+}
+
+/** Credentials the status server accepts; with neither set, it is open. */
+export interface StatusAuth {
+  /** Accepted as `Authorization: Bearer <token>`, and as the password of Basic auth (any user name), for browsers. */
+  token?: string;
+  /** Accepted as `Authorization: Basic base64(username:password)`. */
+  basic?: { username: string; password: string };
+}
+
+/** Options of `startStatusServer`. */
+export interface StatusServerOptions {
+  /** `host:port` to listen on, e.g. `127.0.0.1:8080` or `[::1]:8080`; port 0 picks a free port. */
+  listen: string;
+  /** Returns the current snapshot; called per request and per SSE push. */
+  snapshot: () => StatusSnapshot;
+  /** Credentials required for everything but `/healthz`; absent = no authentication. */
+  auth?: StatusAuth;
+  /** How often `/api/events` pushes the snapshot, ms. @default 1000 */
+  pushIntervalMs?: number;
+  /** Timers for SSE pushes and wall time for "updated"/durations. @default systemClock */
+  clock?: Clock;
+  /** @default silentLogger */
+  logger?: Logger;
+}
+
+/** A running status server. */
+export interface StatusServer {
+  /** Base URL, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  /** Bound TCP port. */
+  readonly port: number;
+  /** Stops listening, ends SSE streams and closes open connections. Idempotent. */
+  close(): Promise<void>;
+}

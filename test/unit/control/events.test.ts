@@ -1,0 +1,187 @@
+import { describe, expect, it } from "vitest";
+import {
+  alarm,
+  type EventContext,
+  mediaTimeout,
+  recordingPaused,
+  sessionCompleted,
+  sessionStarted,
+  sessionUpdated,
+  sinkConnected,
+  sinkDisconnected,
+  spoolHighWater,
+  spoolRecovered,
+  streamStarted,
+  streamStopped,
+} from "../../../src/control/index.ts";
+import type { Clock } from "../../../src/lib/index.ts";
+import type { SinkUnitStatus } from "../../../src/sinks/index.ts";
+import { callStartUs, sampleCall, sampleStream } from "./sample-call.ts";
+
+const eventUs = callStartUs + 1_234_567;
+const fixedClock: Clock = {
+  now: () => 0,
+  wallUs: () => eventUs,
+  setTimeout: () => ({ id: 0 }),
+  setInterval: () => ({ id: 0 }),
+  clearTimer: () => {},
+};
+const ctx: EventContext = { applianceId: "edge-01", clock: fixedClock };
+
+const unit: SinkUnitStatus = {
+  sink: "ai",
+  callId: sampleCall().callId,
+  unit: "call",
+  sessionId: "easp-7",
+  state: "open",
+  sentSeq: 120,
+  ackedSeq: 100,
+  reconnects: 2,
+  lastError: "",
+};
+
+describe("event builders", () => {
+  it("stamp appliance id, millisecond UTC time, call id, correlation ids and eventSeq 0", () => {
+    const event = sessionStarted(sampleCall(), [], ctx);
+    expect(event).toMatchObject({
+      event: "SESSIONSTARTED",
+      time: "2025-03-04T10:00:01.234Z",
+      applianceId: "edge-01",
+      sessionId: sampleCall().callId,
+      eventSeq: 0,
+    });
+    expect(event.correlation).toEqual({
+      ucid: "00001002161234567890",
+      sipCallId: "a84b4c76e66710@sbc.example",
+      siprecSessionId: "hVpd7YQgRW2nD22h7q60JQ==",
+    });
+  });
+
+  it("SESSIONSTARTED carries the source, participants with roles and the streams with their senders", () => {
+    const call = sampleCall();
+    const body = sessionStarted(call, [sampleStream(0, "p-cust"), sampleStream(1, "p-agent")], ctx).body;
+    expect(body.source).toBe("192.0.2.10:5060");
+    expect(body.startedAt).toBe("2025-03-04T10:00:00.000Z");
+    expect(body.participants.map((p) => [p.participantId, p.role])).toEqual([
+      ["p-agent", "agent"],
+      ["p-cust", "customer"],
+    ]);
+    expect(body.streams[0]).toMatchObject({
+      label: "1",
+      codec: "PCMU",
+      payloadType: 0,
+      role: "customer",
+      participant: { participantId: "p-cust", aor: "sip:+15551230000@carrier.example" },
+      endedAt: null,
+    });
+    expect(body.streams[1]?.participant?.name).toBe("Alice Agent");
+  });
+
+  it("SESSIONUPDATED says what triggered it and carries the current participants", () => {
+    const event = sessionUpdated(sampleCall(), "reinvite", [sampleStream(0, "p-cust")], ctx);
+    expect(event.body.reason).toBe("reinvite");
+    expect(event.body.participants).toHaveLength(2);
+    expect(event.body.streams[0]?.codec).toBe("PCMU");
+  });
+
+  it("STREAMSTARTED names a stream without a known sender with role unknown and participant null", () => {
+    const event = streamStarted(sampleCall(), sampleStream(1, "p-nobody"), ctx);
+    expect(event.body.stream).toMatchObject({
+      label: "2",
+      codec: "PCMA",
+      participant: null,
+      role: "unknown",
+    });
+  });
+
+  it("STREAMSTOPPED carries the reason, packet counts, loss ratio, frames and duration", () => {
+    const stream = sampleStream(0, "p-cust", { endedUs: callStartUs + 20_000 + 61_500_000 });
+    const event = streamStopped(
+      sampleCall(),
+      stream,
+      { packetsReceived: 2990, packetsLost: 10, framesSpooled: 3000 },
+      "bye",
+      ctx,
+    );
+    expect(event.body).toMatchObject({
+      reason: "bye",
+      packetsReceived: 2990,
+      packetsLost: 10,
+      framesSpooled: 3000,
+      durationMs: 61_500,
+    });
+    expect(event.body.lossRatio).toBeCloseTo(10 / 3000);
+    expect(event.body.stream.endedAt).toBe("2025-03-04T10:01:01.520Z");
+  });
+
+  it("STREAMSTOPPED reports unknown frame counts as null and no loss when nothing was expected", () => {
+    const event = streamStopped(
+      sampleCall(),
+      sampleStream(0, "p-cust"),
+      { packetsReceived: 0, packetsLost: 0 },
+      "rtp-timeout",
+      ctx,
+    );
+    expect(event.body.framesSpooled).toBeNull();
+    expect(event.body.lossRatio).toBe(0);
+  });
+
+  it("SESSIONCOMPLETED carries state, reason, duration and totals", () => {
+    const call = sampleCall({ state: "completed", reason: "bye", endedUs: callStartUs + 90_000_000 });
+    const totals = { streams: 2, packetsReceived: 9000, packetsLost: 3, framesSpooled: 9003 };
+    const event = sessionCompleted(call, totals, ctx);
+    expect(event.body).toMatchObject({
+      state: "completed",
+      reason: "bye",
+      endedAt: "2025-03-04T10:01:30.000Z",
+      durationMs: 90_000,
+      totals,
+    });
+  });
+
+  it("RECORDINGPAUSED and MEDIATIMEOUT name the trigger and the stream", () => {
+    expect(recordingPaused(sampleCall(), "sdp-inactive", [100], ctx).body).toEqual({
+      trigger: "sdp-inactive",
+      streamIds: [100],
+    });
+    const timeout = mediaTimeout(sampleCall(), sampleStream(0, "p-cust"), 30_000, 0, ctx);
+    expect(timeout.body).toMatchObject({ timeoutMs: 30_000, lastPacketAt: null, stream: { streamId: 100 } });
+  });
+
+  it("sink events carry the unit's delivery state and the call's correlation when known", () => {
+    const connected = sinkConnected(unit, sampleCall(), ctx);
+    expect(connected.event).toBe("SINKCONNECTED");
+    expect(connected.sessionId).toBe(unit.callId);
+    expect(connected.correlation.ucid).toBe("00001002161234567890");
+    expect(connected.body).toMatchObject({
+      sink: "ai",
+      sinkSessionId: "easp-7",
+      unackedItems: 20,
+      reconnects: 2,
+    });
+    const lost = sinkDisconnected({ ...unit, state: "backoff" }, undefined, "1006 abnormal closure", ctx);
+    expect(lost.correlation).toEqual({});
+    expect(lost.body).toMatchObject({ state: "backoff", reason: "1006 abnormal closure" });
+  });
+
+  it("spool and appliance alarms are appliance-level events with an empty sessionId", () => {
+    const level = {
+      path: "/var/lib/siprec-edge/spool.db",
+      bytes: 19e9,
+      maxBytes: 20e9,
+      highWaterBytes: 18e9,
+      freeDiskBytes: 3e9,
+    };
+    const high = spoolHighWater(level, ctx);
+    expect(high).toMatchObject({ event: "SPOOLHIGHWATER", sessionId: "", correlation: {} });
+    expect(high.body.accepting).toBe(false);
+    expect(spoolRecovered({ ...level, bytes: 1e9 }, ctx).body.accepting).toBe(true);
+    const fault = alarm({ code: "SPOOL_FULL", severity: "critical", message: "disk full" }, undefined, ctx);
+    expect(fault).toMatchObject({ event: "ALARM", sessionId: "", body: { code: "SPOOL_FULL", details: {} } });
+  });
+
+  it("builds plain JSON that survives a round trip unchanged", () => {
+    const event = sessionStarted(sampleCall(), [sampleStream(0, "p-cust")], ctx);
+    expect(JSON.parse(JSON.stringify(event))).toEqual(event);
+  });
+});
