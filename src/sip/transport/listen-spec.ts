@@ -1,0 +1,58 @@
+import { SipTransportError } from "./errors.ts";
+
+/** Transports this stack listens on (RFC 3261 §18). */
+export type SipTransportName = "udp" | "tcp";
+
+/** An address on one transport (a peer, or our own socket). */
+export interface SipEndpoint {
+  /** Transport the message travelled on. */
+  transport: SipTransportName;
+  /** IP address (no brackets for IPv6). */
+  address: string;
+  /** Port. */
+  port: number;
+}
+
+/** One listening socket: transport, local address and port (0 = any free port). */
+export interface ListenSpec {
+  /** Transport protocol. */
+  transport: SipTransportName;
+  /** Local address to bind, e.g. `0.0.0.0`, `127.0.0.1` or `::` (IPv6 without brackets). */
+  host: string;
+  /** Local port, 0–65535 (0 lets the OS choose; see `SipStack.listening()`). */
+  port: number;
+}
+
+/**
+ * Parses `"udp:0.0.0.0:5060"`, `"tcp:127.0.0.1:0"` or `"udp:[::1]:5060"` (config `sip.listen`).
+ * @throws SipTransportError (SIP_TRANSPORT) naming the bad part (transport, host or port).
+ */
+export function parseListenSpec(text: string): ListenSpec {
+  const first = text.indexOf(":");
+  const last = text.lastIndexOf(":");
+  if (first < 0 || last === first) {
+    throw new SipTransportError(`listen spec "${text}" is not transport:host:port (e.g. "udp:0.0.0.0:5060")`);
+  }
+  const transport = text.slice(0, first).toLowerCase();
+  if (transport !== "udp" && transport !== "tcp") {
+    throw new SipTransportError(
+      `listen spec "${text}": unsupported transport "${text.slice(0, first)}" (udp or tcp)`,
+    );
+  }
+  let host = text.slice(first + 1, last);
+  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
+  if (host === "" || /[\s[\]/]/.test(host))
+    throw new SipTransportError(`listen spec "${text}": bad host "${host}"`);
+  const portText = text.slice(last + 1);
+  const port = Number(portText);
+  if (!/^\d{1,5}$/.test(portText) || port > 65535) {
+    throw new SipTransportError(`listen spec "${text}": bad port "${portText}" (0-65535)`);
+  }
+  return { transport, host, port };
+}
+
+/** Formats a listen spec back to `transport:host:port` (IPv6 hosts in brackets). */
+export function formatListenSpec(spec: ListenSpec): string {
+  const host = spec.host.includes(":") ? `[${spec.host}]` : spec.host;
+  return `${spec.transport}:${host}:${spec.port}`;
+}
