@@ -163,6 +163,40 @@ export interface SpoolStats {
   framesPending: number;
   /** Group commits since start. */
   commits: number;
+  /** Group commits that failed (disk full, I/O error, lock timeout); their frames stayed pending. */
+  commitErrors: number;
+}
+
+/** Frame counts of one stream, committed and pending together (for the page, `spool ls` and checks). */
+export interface StreamFrameTotals {
+  /** The stream. */
+  streamId: number;
+  /** Frames stored, AUDIO and GAP. */
+  frames: number;
+  /** AUDIO frames. */
+  audioFrames: number;
+  /** GAP frames. */
+  gapFrames: number;
+  /** Payload bytes stored (codec bytes; gaps carry none). */
+  bytes: number;
+}
+
+/** An event to keep in the outbox until the MQTT broker acknowledges it (DESIGN.md §6, §8). */
+export interface OutboxEventInput {
+  /** Event name, e.g. `SESSIONSTARTED` (DESIGN.md §6). */
+  name: string;
+  /** Call the event belongs to, or empty for appliance-wide events (ALARM, SPOOLHIGHWATER). */
+  callId: string;
+  /** When it happened, µs since the Unix epoch. */
+  time: number;
+  /** The event JSON as it will be published (text, stored verbatim). */
+  body: string;
+}
+
+/** An event stored in the outbox. */
+export interface OutboxEvent extends OutboxEventInput {
+  /** Per-appliance sequence number: strictly increasing, never reused (also across restarts). */
+  eventSeq: number;
 }
 
 /**
@@ -171,25 +205,44 @@ export interface SpoolStats {
  * commit). Frames are addressed by `(streamId, idx)`.
  */
 export interface Spool {
-  /** Stores a new call (state `live`). */
+  /**
+   * Stores a new call (state `live`).
+   * @throws SpoolError `SPOOL_WRITE` if it cannot be stored (also when the `callId` exists).
+   */
   createCall(call: CallRecord): void;
-  /** Updates fields of a call (metadata, participants, epoch, correlation). */
+  /**
+   * Updates fields of a call (metadata, participants, epoch, correlation); absent fields stay.
+   * @throws SpoolError `SPOOL_UNKNOWN_CALL`, `SPOOL_WRITE`.
+   */
   updateCall(callId: string, patch: Partial<Omit<CallRecord, "callId">>): void;
-  /** Marks a call ended (`completed` or `recovered`) with a reason. Commits at once. */
+  /**
+   * Marks a call ended (`completed` or `recovered`) with a reason. Commits pending frames first.
+   * @throws SpoolError `SPOOL_UNKNOWN_CALL`, `SPOOL_WRITE` (the commit or the update failed).
+   */
   endCall(callId: string, state: Exclude<CallState, "live">, reason: string, endedUs: number): void;
   /** A call by id, or undefined. */
   getCall(callId: string): CallRecord | undefined;
   /** Most recent calls first. */
   listCalls(options?: { limit?: number; state?: CallState }): CallRecord[];
-  /** Creates a stream and returns it with its new `streamId`. */
+  /**
+   * Creates a stream and returns it with its new `streamId` (never reused); it accepts frames from now.
+   * @throws SpoolError `SPOOL_UNKNOWN_CALL`, `SPOOL_WRITE`.
+   */
   createStream(stream: Omit<StreamRecord, "streamId" | "endedUs">): StreamRecord;
-  /** Marks a stream ended. */
+  /**
+   * Marks a stream ended after committing its pending frames; no frame may follow. Ending it again
+   * changes nothing.
+   * @throws SpoolError `SPOOL_UNKNOWN_STREAM`, `SPOOL_WRITE` (the stream then stays live).
+   */
   endStream(streamId: number, endedUs: number): void;
   /** Streams of a call, in m-line order. */
   listStreams(callId: string): StreamRecord[];
   /**
-   * Appends a frame to a stream (hot path, ~100k/s). Returns its `idx`.
-   * @throws SpoolError `SPOOL_UNKNOWN_STREAM` if the stream was not created.
+   * Appends a frame to a stream (hot path, ~100k/s) and returns its `idx`. The frame is only queued
+   * for the next group commit: the spool keeps the object and its payload (no copy), so the caller
+   * must not change or reuse either afterwards.
+   * @throws SpoolError `SPOOL_UNKNOWN_STREAM` if the stream was not created, `SPOOL_STREAM_ENDED` after
+   * `endStream`.
    */
   appendFrame(streamId: number, frame: FrameInput): number;
   /** Frames of a stream with `idx >= fromIdx`, ascending, at most `limit`, pending ones included. */
@@ -204,7 +257,23 @@ export interface Spool {
   getCursor(callId: string, sink: string, unit: string): SinkCursor | undefined;
   /** Creates or replaces a sink unit's cursor. */
   saveCursor(cursor: SinkCursor): void;
-  /** Commits pending frames now (also run by the group-commit timer). */
+  /** Calls that were `live` when the spool was opened: the ones a crash interrupted (DESIGN.md §4 recovery). */
+  listLiveCallsAtOpen(): CallRecord[];
+  /** Frame counts per stream of a call, in m-line order (pending frames included). */
+  frameTotals(callId: string): StreamFrameTotals[];
+  /**
+   * Stores an event in the outbox (committed at once) and returns its `eventSeq`.
+   * @throws SpoolError `SPOOL_WRITE` if it cannot be stored.
+   */
+  appendEvent(event: OutboxEventInput): number;
+  /** Outbox events not yet acknowledged, oldest first, at most `limit`. */
+  pendingEvents(limit: number): OutboxEvent[];
+  /** Removes an event from the outbox once the broker acknowledged it (MQTT PUBACK); unknown seqs are ignored. */
+  ackEvent(eventSeq: number): void;
+  /**
+   * Commits pending frames now (also run by the group-commit timer, which never throws).
+   * @throws SpoolError `SPOOL_WRITE` if the commit fails; the frames stay pending and are retried.
+   */
   flush(): void;
   /** Size and counters. */
   stats(): SpoolStats;
