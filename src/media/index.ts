@@ -1,5 +1,9 @@
 /**
- * RTP receive: port pool, receivers, reorder, frames (DESIGN.md §3).
+ * RTP receive: port pool, receivers, reorder, loss/DTX gaps, DTMF, G.711 (DESIGN.md §3).
  * @module
  */
+export { MediaError, MediaPortsExhaustedError } from "./errors.ts";
+export { decodeG711Into, encodeG711, transcodeG711 } from "./g711.ts";
 export type * from "./media-types.ts";
+export { createPortPool } from "./port-pool.ts";
+export { createRtpReceiver } from "./rtp-receiver.ts";
