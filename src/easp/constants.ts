@@ -1,0 +1,128 @@
+/**
+ * Constants of EASP/1, the Edge Audio Stream Protocol (siprec-edge's WebSocket protocol, EASP.md).
+ * Values here are wire values: never renumber them.
+ */
+
+/** WebSocket subprotocol token (`Sec-WebSocket-Protocol`, RFC 6455 §1.9), EASP.md §2. */
+export const EASP_SUBPROTOCOL = "easp.v1";
+
+/** Protocol version: the `ver` byte of every record and the `v` field of every JSON message. */
+export const EASP_VERSION = 1;
+
+/** Size of a binary record header, bytes (EASP.md §3: payload starts at offset 40). */
+export const RECORD_HEADER_BYTES = 40;
+
+/** Record kinds, the `kind` byte at offset 1 (EASP.md §3). Others are reserved: receivers reject them. */
+export const RecordKind = { Audio: 1, Gap: 2 } as const;
+/** @see RecordKind */
+export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
+
+/** Record flag bits, the `flags` byte at offset 2 (EASP.md §3). Bits 5–7 are reserved and must be 0. */
+export const RecordFlags = {
+  /** Delivered from the journal / later than the replay threshold after capture. */
+  Replay: 0x01,
+  /** The timeline was re-anchored at this record (pos and captureTime may jump). */
+  Discontinuity: 0x02,
+  /** Some samples were synthesized (PLC or silence fill); see `channelMask`. */
+  Concealed: 0x04,
+  /** RTP marker bit / talk-spurt start. */
+  Marker: 0x08,
+  /** Last record of the stream. */
+  End: 0x10,
+} as const;
+
+/** Mask of the flag bits defined by EASP/1; any other bit set makes a record invalid. */
+export const RECORD_FLAGS_DEFINED = 0x1f;
+
+/** GAP reason codes, the byte at offset 3 of a GAP record (EASP.md §3). */
+export const EaspGapReason = {
+  /** No RTP: hold, DTX/CN, silence suppression. */
+  NoMedia: 1,
+  /** RTP sequence gap not concealed. */
+  PacketLoss: 2,
+  /** PCI/secure pause, SIPREC stream inactive. */
+  PausedPolicy: 3,
+  /** The receiver asked for `pause`. */
+  PausedReceiver: 4,
+  /** The appliance lost the audio (disk full, retention expiry): real loss. */
+  Discarded: 5,
+  /** The receiver declined it (`opened.discardBefore`). */
+  Declined: 6,
+  /** The stream had not started yet. */
+  NotStarted: 7,
+} as const;
+/** @see EaspGapReason */
+export type EaspGapReason = (typeof EaspGapReason)[keyof typeof EaspGapReason];
+
+/** WebSocket close codes used by EASP/1 (RFC 6455 §7.4 plus the application range, EASP.md §7). */
+export const EaspCloseCode = {
+  /** Normal closure, after `closed`. */
+  Normal: 1000,
+  /** Going away (shutdown). */
+  GoingAway: 1001,
+  /** The server did not select `easp.v1` (RFC 6455 protocol error). */
+  SubprotocolMismatch: 1002,
+  /** Server internal error. */
+  InternalError: 1011,
+  /** Protocol error: seq discontinuity, invariant violation, malformed message. */
+  ProtocolError: 4000,
+  /** Unauthorized. */
+  Unauthorized: 4001,
+  /** Forbidden. */
+  Forbidden: 4003,
+  /** The session is attached on another connection. */
+  SessionAttached: 4009,
+  /** The session was already closed / finalized. */
+  SessionClosed: 4010,
+  /** Overloaded: try again later. */
+  Overloaded: 4013,
+  /** Rate limited. */
+  RateLimited: 4029,
+  /** No `pong` for two ping intervals (client-side liveness check). */
+  PingTimeout: 4408,
+  /** Message too large. */
+  MessageTooLarge: 4413,
+  /** Unsupported codec or rate. */
+  UnsupportedCodec: 4415,
+} as const;
+
+/** Default of `opened.maxMessageBytes` and of the client's `capabilities.maxMessageBytes`, bytes. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 65_536;
+
+/** Default `opened.window`: unacknowledged audio in flight, ms and bytes (EASP.md §4). */
+export const DEFAULT_WINDOW = { ms: 10_000, bytes: 4 * 1024 * 1024 } as const;
+
+/** Default `opened.ackIntervalMs`, ms. */
+export const DEFAULT_ACK_INTERVAL_MS = 500;
+
+/** Interval of the client's application-level `ping`, ms (EASP.md §5). */
+export const PING_INTERVAL_MS = 5_000;
+
+/** Records captured longer ago than this when sent carry the REPLAY flag, ms (EASP.md §5). */
+export const REPLAY_THRESHOLD_MS = 2_000;
+
+/** Audio codecs an EASP stream may carry (EASP.md §4 `StreamDesc.codec`). */
+export type EaspCodec = "PCMU" | "PCMA" | "L16";
+
+/**
+ * Bytes per sample per channel of a codec: 1 for G.711 (PCMU/PCMA), 2 for L16 (16-bit signed,
+ * big-endian on the wire, RFC 3551 §4.5.11).
+ */
+export function bytesPerSample(codec: EaspCodec): 1 | 2 {
+  return codec === "L16" ? 2 : 1;
+}
+
+/** The byte a codec uses for digital silence (EASP.md §3): PCMU `0xFF`, PCMA `0xD5`, L16 `0x00`. */
+export function silenceByte(codec: EaspCodec): number {
+  if (codec === "PCMU") return 0xff;
+  if (codec === "PCMA") return 0xd5;
+  return 0x00;
+}
+
+/**
+ * Payload length an AUDIO record must have (EASP.md §1 invariant 3):
+ * `durationSamples × channels × bytesPerSample`, bytes.
+ */
+export function audioPayloadLength(codec: EaspCodec, channels: number, durationSamples: number): number {
+  return durationSamples * channels * bytesPerSample(codec);
+}
