@@ -1,0 +1,22 @@
+import { SrsError } from "../lib/index.ts";
+
+/**
+ * Stable codes of {@link SinkError}:
+ * - `SINK_CONFIG`: a sink's configuration cannot be used (unknown format, mode or protocol).
+ * - `SINK_PROTOCOL`: the receiver broke EASP/1 (no `easp.v1` subprotocol, malformed message,
+ *   `opened.nextSeq` outside what the appliance holds).
+ * - `SINK_REJECTED`: the receiver refused the session for good (4001/4003/4415, or repeated 4000);
+ *   the unit stops until reconfigured, the spool keeps the audio.
+ */
+export type SinkErrorCode = "SINK_CONFIG" | "SINK_PROTOCOL" | "SINK_REJECTED";
+
+/** A failure of a sink (DESIGN.md §5), with a stable `code`. */
+export class SinkError extends SrsError {
+  /** Stable identifier of the failure. */
+  readonly code: SinkErrorCode;
+
+  constructor(code: SinkErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}

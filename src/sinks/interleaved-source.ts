@@ -1,0 +1,356 @@
+import {
+  EaspGapReason,
+  RECORD_HEADER_BYTES,
+  REPLAY_THRESHOLD_MS,
+  RecordFlags,
+  type RecordHeader,
+  RecordKind,
+  type StreamDesc,
+  type StreamEndMessage,
+  type StreamStartMessage,
+  writeRecordHeader,
+} from "../easp/index.ts";
+import type { Clock, Logger, TimerHandle } from "../lib/index.ts";
+import type { FrameRecord, Spool, StreamRecord } from "../spool/index.ts";
+import { type OutputFormat, SampleConverter } from "./audio-format.ts";
+import { FrameReader, findFrameEndingAfter } from "./frame-reader.ts";
+import { type ItemOutput, type ItemSource, Render } from "./item-source.ts";
+import type { StreamEndReason } from "./sink-types.ts";
+
+/** Stream id of the single stream of an interleaved session. */
+export const INTERLEAVED_STREAM_ID = 1;
+/** Output record duration, ms (EASP live default `recordMs`, 1:1 with the usual RTP ptime). */
+const SLOT_MS = 20;
+
+/** One recorded stream as one channel of the interleaved output. */
+interface Channel {
+  stream: StreamRecord;
+  reader: FrameReader;
+  converter: SampleConverter;
+  /** End (pos + duration) of the latest frame seen live, samples. */
+  frontier: number;
+  ended: boolean;
+}
+
+/** Options of {@link InterleavedSource}. */
+export interface InterleavedSourceOptions {
+  spool: Spool;
+  /** The call's streams, already in channel order (element i = channel i). */
+  streams: StreamRecord[];
+  format: OutputFormat;
+  /** Call epoch T0, µs since the Unix epoch: slot k is captured at `epochUs + k·20 ms`. */
+  epochUs: number;
+  /** How long a slot waits for a lagging channel, ms. */
+  holdBackMs: number;
+  clock: Clock;
+  /** Where late frames are reported. */
+  logger: Logger;
+  /** Called when slots became ready outside {@link InterleavedSource.onFrame} (hold-back timer). */
+  onReady: () => void;
+}
+
+/**
+ * Items of an interleaved session: one N-channel stream on a fixed 20 ms grid from the call epoch.
+ * `seq 1` = `stream.start`; record k (pos `[k·160, (k+1)·160)` at 8 kHz) = `seq k+2`, every slot
+ * exactly one record: AUDIO with a `channelMask` bit per channel that had media (the rest codec
+ * silence, flag CONCEALED), or GAP NO_MEDIA when no channel had media; then `stream.end`.
+ * Channel frames are placed by `pos`, sample-accurately (a frame may straddle two slots).
+ *
+ * A slot is released once every channel has passed its end, once the leading channel is
+ * `holdBackMs` past it, when every channel stalls for `holdBackMs` of wall time, or when the
+ * streams ended. A slot's content is a function of the spool; only a frame arriving after its
+ * slot was released (later than the hold-back) can make a re-read differ from what was sent live:
+ * those are counted in {@link lateFrames}.
+ */
+export class InterleavedSource implements ItemSource {
+  readonly #spool: Spool;
+  readonly #channels: Channel[];
+  readonly #format: OutputFormat;
+  readonly #epochUs: number;
+  readonly #slotSamples: number;
+  readonly #holdBackSamples: number;
+  readonly #holdBackMs: number;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #onReady: () => void;
+  readonly #header: RecordHeader = {
+    kind: RecordKind.Audio,
+    flags: 0,
+    maskOrReason: 0,
+    streamId: INTERLEAVED_STREAM_ID,
+    seq: 0,
+    pos: 0,
+    captureUs: 0,
+    durationSamples: 0,
+    payloadLen: 0,
+  };
+  #nextSeq = 1;
+  /** Slots released so far (slots 0 … readySlots-1 may be rendered). */
+  #readySlots = 0;
+  /** Number of slots once every stream ended, else -1. */
+  #totalSlots = -1;
+  /** Highest frame end over all channels, samples. */
+  #leading = 0;
+  #holdTimer: TimerHandle | undefined;
+  /** `#leading` when the hold timer was armed: what it releases when it fires. */
+  #armedLeading = 0;
+  #endReason: StreamEndReason = "bye";
+  /** Frames that started in an already released slot (their early part was not sent live). */
+  lateFrames = 0;
+
+  constructor(options: InterleavedSourceOptions) {
+    this.#spool = options.spool;
+    this.#format = options.format;
+    this.#epochUs = options.epochUs;
+    this.#slotSamples = (options.format.rate * SLOT_MS) / 1000;
+    this.#holdBackMs = options.holdBackMs;
+    this.#holdBackSamples = Math.round((options.holdBackMs * options.format.rate) / 1000);
+    this.#clock = options.clock;
+    this.#log = options.logger;
+    this.#onReady = options.onReady;
+    this.#channels = options.streams.map((stream) => ({
+      stream,
+      reader: new FrameReader(options.spool, stream.streamId),
+      converter: new SampleConverter(stream.codec, options.format),
+      frontier: 0,
+      ended: false,
+    }));
+  }
+
+  get nextSeq(): number {
+    return this.#nextSeq;
+  }
+
+  finalSeq(): number {
+    return this.#totalSlots >= 0 ? this.#totalSlots + 2 : 0;
+  }
+
+  lastAvailableSeq(): number {
+    return this.#totalSlots >= 0 ? this.#totalSlots + 2 : this.#readySlots + 1;
+  }
+
+  hasContent(): boolean {
+    return true;
+  }
+
+  streamDescs(): StreamDesc[] {
+    return [
+      {
+        streamId: INTERLEAVED_STREAM_ID,
+        label: "interleaved",
+        codec: this.#format.codec,
+        rate: this.#format.rate,
+        channels: this.#channels.length,
+        channelMap: this.#channels.map(({ stream }, channel) => ({
+          channel,
+          participantId: stream.participantId,
+          siprecStreamId: stream.siprecStreamId,
+          label: stream.label,
+        })),
+        firstPos: 0,
+        clock: "arrival",
+        recordMs: SLOT_MS,
+      },
+    ];
+  }
+
+  epochHintUs(): number {
+    return this.#epochUs;
+  }
+
+  seek(seq: number): void {
+    this.#nextSeq = Math.max(1, seq);
+    const slotStart = Math.max(0, this.#nextSeq - 2) * this.#slotSamples;
+    for (const channel of this.#channels) {
+      channel.reader.seek(findFrameEndingAfter(this.#spool, channel.stream.streamId, slotStart));
+    }
+  }
+
+  next(out: ItemOutput): Render {
+    const seq = this.#nextSeq;
+    if (seq === 1) {
+      const start: StreamStartMessage = {
+        type: "stream.start",
+        v: 1,
+        seq,
+        ...(this.streamDescs()[0] as StreamDesc),
+      };
+      out.text(JSON.stringify(start));
+      this.#nextSeq = 2;
+      return Render.Ready;
+    }
+    const slot = seq - 2;
+    if (this.#totalSlots >= 0 && slot >= this.#totalSlots) {
+      if (slot > this.#totalSlots) return Render.NotReady;
+      out.text(JSON.stringify(this.#endMessage(seq)));
+      this.#nextSeq = seq + 1;
+      return Render.Ready;
+    }
+    if (slot >= this.#readySlots) return Render.NotReady;
+    return this.#renderSlot(out, seq, slot);
+  }
+
+  onFrame(frame: FrameRecord): void {
+    const channel = this.#channelOf(frame.streamId);
+    if (!channel) return;
+    channel.reader.offer(frame);
+    const end = frame.pos + frame.durationSamples;
+    if (end > channel.frontier) channel.frontier = end;
+    if (end > this.#leading) this.#leading = end;
+    if (frame.pos < this.#readySlots * this.#slotSamples) this.#countLate(frame);
+    this.#release();
+  }
+
+  onStreamEnded(stream: StreamRecord, reason: StreamEndReason): void {
+    const channel = this.#channelOf(stream.streamId);
+    if (!channel || channel.ended) return;
+    channel.ended = true;
+    channel.reader.syncLast();
+    this.#endReason = reason;
+    if (this.#channels.every((c) => c.ended)) this.#finish();
+    else this.#release();
+  }
+
+  dispose(): void {
+    this.#clock.clearTimer(this.#holdTimer);
+    this.#holdTimer = undefined;
+  }
+
+  #countLate(frame: FrameRecord): void {
+    this.lateFrames += 1;
+    if (this.lateFrames === 1 || this.lateFrames % 1000 === 0) {
+      this.#log.warn(
+        "frame arrived after its interleaved slot was released (live output had silence there)",
+        {
+          code: "SINK_LATE_FRAME",
+          streamId: frame.streamId,
+          pos: frame.pos,
+          lateFrames: this.lateFrames,
+        },
+      );
+    }
+  }
+
+  #channelOf(streamId: number): Channel | undefined {
+    for (const channel of this.#channels) if (channel.stream.streamId === streamId) return channel;
+    return undefined;
+  }
+
+  /** Releases the slots every channel has passed, or the leading channel passed by the hold-back. */
+  #release(): void {
+    if (this.#totalSlots >= 0) return;
+    let lagging = Number.POSITIVE_INFINITY;
+    for (const channel of this.#channels)
+      if (!channel.ended && channel.frontier < lagging) lagging = channel.frontier;
+    const S = this.#slotSamples;
+    let slots = lagging === Number.POSITIVE_INFINITY ? Math.ceil(this.#leading / S) : Math.floor(lagging / S);
+    slots = Math.max(slots, Math.floor((this.#leading - this.#holdBackSamples) / S));
+    if (slots > this.#readySlots) this.#readySlots = slots;
+    if (!this.#holdTimer && Math.floor(this.#leading / S) > this.#readySlots) {
+      this.#armedLeading = this.#leading;
+      this.#holdTimer = this.#clock.setTimeout(this.#onHoldExpired, this.#holdBackMs);
+    }
+  }
+
+  /** Wall-clock hold-back: every channel stalled; release what the leading channel had when armed. */
+  readonly #onHoldExpired = (): void => {
+    this.#holdTimer = undefined;
+    const slots = Math.floor(this.#armedLeading / this.#slotSamples);
+    if (this.#totalSlots >= 0 || slots <= this.#readySlots) {
+      this.#release();
+      return;
+    }
+    this.#readySlots = slots;
+    this.#release();
+    this.#onReady();
+  };
+
+  #finish(): void {
+    this.dispose();
+    let end = 0;
+    for (const { reader, stream } of this.#channels) {
+      const last =
+        reader.knownLast > 0 ? this.#spool.readFrames(stream.streamId, reader.knownLast, 1)[0] : undefined;
+      if (last) end = Math.max(end, last.pos + last.durationSamples);
+    }
+    this.#totalSlots = Math.ceil(end / this.#slotSamples);
+    this.#readySlots = this.#totalSlots;
+  }
+
+  #endMessage(seq: number): StreamEndMessage {
+    const endPos = this.#totalSlots * this.#slotSamples;
+    return {
+      type: "stream.end",
+      v: 1,
+      seq,
+      streamId: INTERLEAVED_STREAM_ID,
+      endPos,
+      endCaptureTime: this.#epochUs + Math.round((endPos * 1e6) / this.#format.rate),
+      reason: this.#endReason,
+    };
+  }
+
+  #renderSlot(out: ItemOutput, seq: number, slot: number): Render {
+    const S = this.#slotSamples;
+    const start = slot * S;
+    const end = start + S;
+    const count = this.#channels.length;
+    let mask = 0;
+    let concealed = false;
+    for (let c = 0; c < count; c++) {
+      const reader = (this.#channels[c] as Channel).reader;
+      reader.skipEndingBy(start);
+      let covered = 0;
+      for (let i = 0, f = reader.at(0); f && f.pos < end; f = reader.at(++i)) {
+        if (f.kind === RecordKind.Audio)
+          covered += Math.min(end, f.pos + f.durationSamples) - Math.max(start, f.pos);
+      }
+      if (covered > 0) mask |= 1 << c;
+      if (covered < S) concealed = true;
+    }
+    const width = this.#format.bytesPerSample;
+    const payloadLen = mask === 0 ? 0 : S * count * width;
+    const offset = out.reserveRecord(RECORD_HEADER_BYTES + payloadLen, SLOT_MS);
+    if (offset < 0) return Render.Full;
+    const header = this.#header;
+    const captureUs = this.#epochUs + Math.round((start * 1e6) / this.#format.rate);
+    const replay = out.nowUs - captureUs > REPLAY_THRESHOLD_MS * 1000 ? RecordFlags.Replay : 0;
+    header.kind = mask === 0 ? RecordKind.Gap : RecordKind.Audio;
+    header.flags = (mask !== 0 && concealed ? RecordFlags.Concealed : 0) | replay;
+    header.maskOrReason = mask === 0 ? EaspGapReason.NoMedia : mask;
+    header.seq = seq;
+    header.pos = start;
+    header.captureUs = captureUs;
+    header.durationSamples = S;
+    header.payloadLen = payloadLen;
+    writeRecordHeader(out.view, offset, header);
+    if (mask !== 0) this.#mix(out.bytes, offset + RECORD_HEADER_BYTES, start, end);
+    this.#nextSeq = seq + 1;
+    return Render.Ready;
+  }
+
+  /** Writes the interleaved payload of slot `[start, end)`: silence, then each channel's audio in place. */
+  #mix(bytes: Uint8Array, at: number, start: number, end: number): void {
+    const count = this.#channels.length;
+    const width = this.#format.bytesPerSample;
+    const stride = count * width;
+    for (let c = 0; c < count; c++) {
+      const { reader, converter } = this.#channels[c] as Channel;
+      converter.fillSilence(bytes, at + c * width, end - start, stride);
+      for (let i = 0, f = reader.at(0); f && f.pos < end; f = reader.at(++i)) {
+        if (f.kind !== RecordKind.Audio) continue;
+        const from = Math.max(start, f.pos);
+        const to = Math.min(end, f.pos + f.durationSamples, f.pos + f.payload.byteLength);
+        if (to <= from) continue;
+        converter.write(
+          f.payload,
+          from - f.pos,
+          to - from,
+          bytes,
+          at + (from - start) * stride + c * width,
+          stride,
+        );
+      }
+    }
+  }
+}
