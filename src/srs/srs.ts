@@ -1,0 +1,291 @@
+import { BlockList, isIPv6 } from "node:net";
+import { errorCode, errorMessage, silentLogger, systemClock, TypedEmitter } from "../lib/index.ts";
+import { parseSdp } from "../sdp/index.ts";
+import type { IncomingRequest } from "../sip/index.ts";
+import { SipStatusError } from "../sip/index.ts";
+import type { RecordingBody, RecordingMetadata } from "../siprec/index.ts";
+import { extractCorrelation, mergeMetadata, parseMetadata, splitRecordingBody } from "../siprec/index.ts";
+import { answerMedia, decideMedia, type MediaDecision } from "./answer.ts";
+import { buildAnswerSdp } from "./answer-sdp.ts";
+import { RecordingSession, type SessionContext } from "./recording-session.ts";
+import type { Admission, SrsObserverEvents, SrsOptions } from "./srs-types.ts";
+
+/** Methods the SRS answers (the `Allow` header of OPTIONS and 405s). */
+export const allowedMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO";
+
+/**
+ * The Session Recording Server (RFC 7866): answers SIPREC INVITEs, records their media, follows
+ * re-INVITE/UPDATE/BYE, and answers OPTIONS consistently with INVITE (503 with `Retry-After`
+ * whenever a new INVITE would get 503, DESIGN.md §2).
+ */
+export interface Srs {
+  /** Monitoring events: sessions and streams starting/stopping, rejections. */
+  readonly observer: TypedEmitter<SrsObserverEvents>;
+  /** Live recording sessions. */
+  sessions(): RecordingSession[];
+  /** Ends every live session (reason `shutdown`). */
+  endAll(): void;
+}
+
+/** Registers the SRS handlers on `options.sip` and returns the SRS. */
+export function createSrs(options: SrsOptions): Srs {
+  const logger = (options.logger ?? silentLogger).child({ component: "srs" });
+  const observer = new TypedEmitter<SrsObserverEvents>();
+  const ctx: SessionContext = {
+    spool: options.spool,
+    frames: options.frames,
+    ports: options.ports,
+    mediaAddress: options.mediaAddress,
+    reorderMs: options.reorderMs ?? 60,
+    latch: options.latch ?? false,
+    roles: options.roles,
+    clock: options.clock ?? systemClock,
+    logger,
+    observer,
+  };
+  const byDialog = new Map<string, RecordingSession>();
+  const allow = buildAllowList(options.allowFrom);
+  const admission = options.admission ?? ((): Admission => ({ accept: true }));
+
+  const refuse = (
+    req: IncomingRequest,
+    status: number,
+    reason: string,
+    headers?: Record<string, string>,
+  ): never => {
+    const m = req.message;
+    observer.safeEmit("rejected", {
+      method: m.method,
+      status,
+      reason,
+      source: `${req.source.address}:${req.source.port}`,
+      callId: m.callId ?? "",
+    });
+    logger.warn("request refused", {
+      code: `SIP_${status}`,
+      method: m.method,
+      reason,
+      sipCallId: m.callId ?? "",
+      source: req.source.address,
+    });
+    throw new SipStatusError(status, reason, headers ? { headers } : undefined);
+  };
+
+  const checkAdmission = (req: IncomingRequest): void => {
+    if (allow && !allow.check(req.source.address, isIPv6(req.source.address) ? "ipv6" : "ipv4")) {
+      refuse(req, 403, "Source Not In sip.allow_from");
+    }
+    const verdict = admission();
+    if (!verdict.accept) refuse(req, 503, verdict.reason, { "Retry-After": String(verdict.retryAfterS) });
+  };
+
+  options.sip.onRequest("OPTIONS", (req) => {
+    checkAdmission(req);
+    req.reply(200, "OK", {
+      headers: {
+        Allow: allowedMethods,
+        Accept: "application/sdp, application/rs-metadata+xml",
+        Supported: "siprec",
+      },
+    });
+  });
+
+  options.sip.onRequest("INVITE", async (req) => {
+    const existing = req.dialog ? byDialog.get(req.dialog.id) : undefined;
+    if (req.dialog) {
+      if (!existing) refuse(req, 481, "Call/Transaction Does Not Exist");
+      return reoffer(req, existing as RecordingSession);
+    }
+    checkAdmission(req);
+    const body = splitBody(req, true);
+    const offered = parseOffer(req, body.sdp);
+    const metadata = body.metadata ? parseMetadataOr400(req, body.metadata.xml) : undefined;
+    const decisions = decideMedia(offered);
+    if (!decisions.some((d) => d.audio)) refuse(req, 488, "No Acceptable Media (PCMU or PCMA audio needed)");
+    const m = req.message;
+    const session = new RecordingSession(ctx, {
+      sipCallId: m.callId ?? "",
+      source: `${req.source.address}:${req.source.port}`,
+      correlation: { sipCallId: m.callId ?? "", ...extractCorrelation((name) => m.header(name), metadata) },
+    });
+    try {
+      await session.openMedia(decisions, offered);
+    } catch (err) {
+      logger.error("no media ports for a new recording session", {
+        code: errorCode(err),
+        error: errorMessage(err),
+      });
+      refuse(req, 503, "Media Ports Exhausted", { "Retry-After": "30" });
+    }
+    if (req.cancelled.aborted) {
+      session.abandon();
+      return;
+    }
+    session.commit(metadata, body.metadata?.xml ?? "");
+    const dialog = req.reply(200, "OK", answer(req, session, decisions));
+    if (!dialog) {
+      session.end("error");
+      return;
+    }
+    byDialog.set(dialog.id, session);
+    dialog.on("terminated", (why) => {
+      byDialog.delete(dialog.id);
+      session.end(why === "bye" ? "bye" : why === "no-ack" ? "no-ack" : "shutdown");
+    });
+    logger.info("recording session started", {
+      callId: session.call.callId,
+      sipCallId: session.call.sipCallId,
+      source: session.call.source,
+      streams: session.streamStatus().map((s) => `${s.stream.label}:${s.stream.codec}`),
+    });
+  });
+
+  options.sip.onRequest("UPDATE", async (req) => {
+    const session = req.dialog ? byDialog.get(req.dialog.id) : undefined;
+    if (!session) return refuse(req, 481, "Call/Transaction Does Not Exist");
+    return reoffer(req, session);
+  });
+
+  options.sip.onRequest("INFO", (req) => {
+    if (!req.dialog || !byDialog.has(req.dialog.id)) refuse(req, 481, "Call/Transaction Does Not Exist");
+    req.reply(200, "OK");
+  });
+
+  options.sip.onRequest("BYE", (req) => {
+    const session = req.dialog ? byDialog.get(req.dialog.id) : undefined;
+    if (!session) return refuse(req, 481, "Call/Transaction Does Not Exist");
+    const body = req.message.body.length > 0 ? trySplit(req) : undefined;
+    if (body?.metadata) applyMetadata(req, session, body.metadata.xml);
+    req.reply(200, "OK");
+    session.end("bye");
+    logger.info("recording session completed", {
+      callId: session.call.callId,
+      sipCallId: session.call.sipCallId,
+      reason: "bye",
+    });
+  });
+
+  /** re-INVITE or UPDATE: new SDP and/or metadata; directions always answered afresh (RFC 7866 §7.1.2). */
+  async function reoffer(req: IncomingRequest, session: RecordingSession): Promise<void> {
+    const body = splitBody(req, false);
+    if (body.metadata) applyMetadata(req, session, body.metadata.xml);
+    if (!body.sdp) {
+      req.reply(200, "OK");
+      return;
+    }
+    const offered = parseOffer(req, body.sdp);
+    const decisions = decideMedia(offered);
+    if (!decisions.some((d) => d.audio)) refuse(req, 488, "No Acceptable Media (PCMU or PCMA audio needed)");
+    if (!session.sameMedia(decisions)) {
+      try {
+        await session.replaceMedia(decisions, offered);
+      } catch (err) {
+        logger.error("no media ports for a re-INVITE", { code: errorCode(err), error: errorMessage(err) });
+        refuse(req, 503, "Media Ports Exhausted", { "Retry-After": "30" });
+      }
+    }
+    session.applyDirections(decisions);
+    req.reply(200, "OK", answer(req, session, decisions));
+  }
+
+  function applyMetadata(req: IncomingRequest, session: RecordingSession, xml: string): void {
+    const update = parseMetadataOr400(req, xml);
+    session.updateMetadata(mergeMetadata(session.metadata, update), xml);
+  }
+
+  function answer(req: IncomingRequest, session: RecordingSession, decisions: MediaDecision[]) {
+    const address = advertised(req);
+    const sdp = buildAnswerSdp(session, address, answerMedia(decisions, session.ports()));
+    return {
+      body: sdp,
+      contentType: "application/sdp",
+      headers: { Contact: contactFor(req), Allow: allowedMethods, Supported: "siprec" },
+    };
+  }
+
+  function advertised(req: IncomingRequest): string {
+    if (options.advertiseAddress) return options.advertiseAddress;
+    if (!isWildcard(options.mediaAddress)) return options.mediaAddress;
+    return isWildcard(req.local.address) ? requestHost(req) : req.local.address;
+  }
+
+  function contactFor(req: IncomingRequest): string {
+    const host = isWildcard(req.local.address) ? requestHost(req) : req.local.address;
+    const h = isIPv6(host) ? `[${host}]` : host;
+    return `<sip:srs@${h}:${req.local.port};transport=${req.local.transport}>;+sip.srs`;
+  }
+
+  function splitBody(req: IncomingRequest, initial: boolean): RecordingBody {
+    const m = req.message;
+    if (m.body.length === 0) {
+      if (initial) refuse(req, 488, "Offer Required (delayed-offer INVITE not supported)");
+      return { sdp: "", ignoredParts: [] };
+    }
+    try {
+      return splitRecordingBody(m.header("content-type"), m.body);
+    } catch (err) {
+      const status = (err as { status?: number }).status ?? 400;
+      return refuse(req, status, reasonFor(status, errorMessage(err)));
+    }
+  }
+
+  function trySplit(req: IncomingRequest): RecordingBody | undefined {
+    try {
+      return splitRecordingBody(req.message.header("content-type"), req.message.body);
+    } catch {
+      return undefined;
+    }
+  }
+
+  function parseOffer(req: IncomingRequest, sdp: string) {
+    if (!sdp) refuse(req, 415, "Unsupported Media Type (no application/sdp part)");
+    try {
+      return parseSdp(sdp).media;
+    } catch (err) {
+      return refuse(req, 400, `Malformed SDP (${errorMessage(err)})`);
+    }
+  }
+
+  function parseMetadataOr400(req: IncomingRequest, xml: string): RecordingMetadata {
+    try {
+      return parseMetadata(xml);
+    } catch (err) {
+      return refuse(req, 400, `Malformed rs-metadata (${errorMessage(err)})`);
+    }
+  }
+
+  return {
+    observer,
+    sessions: () => [...byDialog.values()],
+    endAll: () => {
+      for (const session of byDialog.values()) session.end("shutdown");
+      byDialog.clear();
+    },
+  };
+}
+
+function reasonFor(status: number, detail: string): string {
+  const base = status === 415 ? "Unsupported Media Type" : "Bad Request";
+  return `${base} (${detail.replace(/[\r\n]+/g, " ").slice(0, 120)})`;
+}
+
+function isWildcard(address: string): boolean {
+  return address === "0.0.0.0" || address === "::" || address === "";
+}
+
+function requestHost(req: IncomingRequest): string {
+  const m = /^sips?:(?:[^@]*@)?(\[[^\]]+\]|[^:;>]+)/i.exec(req.message.uri);
+  return (m?.[1] ?? "127.0.0.1").replace(/^\[|\]$/g, "");
+}
+
+function buildAllowList(cidrs: readonly string[]): BlockList | undefined {
+  if (cidrs.length === 0) return undefined;
+  const list = new BlockList();
+  for (const cidr of cidrs) {
+    const [net = "", bits] = cidr.split("/");
+    const type = isIPv6(net) ? "ipv6" : "ipv4";
+    if (bits === undefined) list.addAddress(net, type);
+    else list.addSubnet(net, Number(bits), type);
+  }
+  return list;
+}
