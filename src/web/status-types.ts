@@ -21,6 +21,8 @@ export interface StreamStatus {
   packetsReceived: number;
   /** RTP packets lost (RFC 3550 §6.4.1). */
   packetsLost: number;
+  /** Datagrams dropped on the stream's port: not RTP, unknown payload type, or from the wrong source. */
+  packetsInvalid: number;
   /** Interarrival jitter, ms (RFC 3550 §6.4.1). */
   jitterMs: number;
   /** Peak absolute linear sample level of recent audio, 0–32767. */

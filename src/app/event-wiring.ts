@@ -1,0 +1,95 @@
+import type { AppEvent, EventContext, SessionTotals } from "../control/index.ts";
+import {
+  recordingPaused,
+  recordingResumed,
+  sessionCompleted,
+  sessionStarted,
+  sessionUpdated,
+  sinkConnected,
+  sinkDisconnected,
+  streamStarted,
+  streamStopped,
+} from "../control/index.ts";
+import type { SinkDispatcher, StreamEndReason } from "../sinks/index.ts";
+import type { CallRecord, Spool } from "../spool/index.ts";
+import type { Srs, StreamStopReason } from "../srs/index.ts";
+
+/** Where an event goes once built: the log, MQTT, the page's recent events. */
+export type EventOutlet = (event: AppEvent) => void;
+
+/** Maps the SRS's stream stop reasons to EASP `stream.end` reasons (EASP.md §4). */
+function endReason(reason: StreamStopReason): StreamEndReason {
+  return reason === "bye" || reason === "reinvite" ? reason : "error";
+}
+
+/**
+ * Connects the SRS to the sinks (the recording feed) and turns SRS and sink happenings into
+ * appliance events (DESIGN.md §6). The SRS emits in a fixed order (session, then its streams;
+ * streams stop before the session completes), so events and sink messages keep that order.
+ */
+export function wireEvents(
+  srs: Srs,
+  dispatcher: SinkDispatcher,
+  spool: Spool,
+  ctx: EventContext,
+  emit: EventOutlet,
+): void {
+  const calls = new Map<string, CallRecord>();
+  const totals = new Map<string, SessionTotals>();
+  srs.observer.on("sessionstarted", (call, streams) => {
+    calls.set(call.callId, call);
+    totals.set(call.callId, { streams: 0, packetsReceived: 0, packetsLost: 0, framesSpooled: 0 });
+    dispatcher.callStarted(call);
+    emit(sessionStarted(call, streams, ctx));
+  });
+  srs.observer.on("streamstarted", (call, stream) => {
+    dispatcher.streamStarted(call, stream);
+    emit(streamStarted(call, stream, ctx));
+  });
+  srs.observer.on("sessionupdated", (call) => {
+    dispatcher.callUpdated(call);
+    emit(sessionUpdated(call, "metadata", spool.listStreams(call.callId), ctx));
+  });
+  srs.observer.on("recordingpaused", (call, stream, paused) => {
+    const build = paused ? recordingPaused : recordingResumed;
+    emit(build(call, "sdp", [stream.streamId], ctx));
+  });
+  srs.observer.on("streamstopped", (call, stream, rtp, reason) => {
+    dispatcher.streamEnded(stream, endReason(reason));
+    const framesSpooled = spool.countFrames(stream.streamId);
+    const sum = totals.get(call.callId);
+    if (sum) {
+      sum.streams += 1;
+      sum.packetsReceived += rtp.packetsReceived;
+      sum.packetsLost += rtp.packetsLost;
+      sum.framesSpooled += framesSpooled;
+    }
+    emit(
+      streamStopped(
+        call,
+        stream,
+        { packetsReceived: rtp.packetsReceived, packetsLost: rtp.packetsLost, framesSpooled },
+        reason,
+        ctx,
+      ),
+    );
+  });
+  srs.observer.on("sessioncompleted", (call) => {
+    dispatcher.callEnded(call);
+    const sum = totals.get(call.callId) ?? {
+      streams: 0,
+      packetsReceived: 0,
+      packetsLost: 0,
+      framesSpooled: 0,
+    };
+    emit(sessionCompleted(call, sum, ctx));
+    calls.delete(call.callId);
+    totals.delete(call.callId);
+  });
+  dispatcher.on("unitconnected", (unit) =>
+    emit(sinkConnected(unit, calls.get(unit.callId) ?? spool.getCall(unit.callId), ctx)),
+  );
+  dispatcher.on("unitdisconnected", (unit, reason) =>
+    emit(sinkDisconnected(unit, calls.get(unit.callId) ?? spool.getCall(unit.callId), reason, ctx)),
+  );
+}

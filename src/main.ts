@@ -1,0 +1,126 @@
+/**
+ * siprec-edge command line: parses argv, runs one command, maps signals to a clean stop and
+ * results to exit codes. The only file that calls `process.exit`.
+ */
+import { parseArgs } from "node:util";
+import type { CommandIo, CommandResult } from "./app/index.ts";
+import {
+  checkConfigCommand,
+  ExitCode,
+  receiveCommand,
+  runCommand,
+  simulateCallCommand,
+  version,
+} from "./app/index.ts";
+import { createLogger } from "./lib/index.ts";
+
+const defaultConfig = "/etc/siprec-edge/config.yaml";
+
+const usage = `siprec-edge ${version} — SIPREC recording appliance (RFC 7866 SRS, store-and-forward to WebSocket)
+
+Usage:
+  siprec-edge run [--config FILE]              run the appliance (default config ${defaultConfig})
+  siprec-edge check-config [--config FILE]     validate a configuration file, naming each bad key
+  siprec-edge simulate-call --to HOST:PORT [--transport udp|tcp] [--codec PCMU|PCMA]
+                            [--agent WAV --customer WAV]
+                                               place a test SIPREC call with speech (8 kHz mono WAVs)
+  siprec-edge receive --listen HOST:PORT --out DIR
+                                               reference EASP/1 receiver writing WAV files
+  siprec-edge version                          print the version
+`;
+
+const io: CommandIo = {
+  out: (line) => console.log(line),
+  err: (line) => console.error(line),
+  logger: createLogger({ level: "info" }),
+};
+
+function fail(message: string): never {
+  console.error(`${message}\n\n${usage}`);
+  process.exit(ExitCode.Usage);
+}
+
+async function dispatch(command: string | undefined, argv: string[]): Promise<CommandResult> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      config: { type: "string", default: defaultConfig },
+      to: { type: "string" },
+      transport: { type: "string", default: "udp" },
+      codec: { type: "string", default: "PCMU" },
+      agent: { type: "string" },
+      customer: { type: "string" },
+      listen: { type: "string" },
+      out: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    io.out(usage);
+    return ExitCode.Ok;
+  }
+  switch (command) {
+    case "run":
+      return runCommand(values.config, io);
+    case "check-config":
+      return checkConfigCommand(values.config, io);
+    case "receive":
+      if (!values.listen || !values.out) fail("receive needs --listen HOST:PORT and --out DIR");
+      return receiveCommand(values.listen, values.out, io);
+    case "simulate-call": {
+      if (!values.to) fail("simulate-call needs --to HOST:PORT");
+      const transport = values.transport === "tcp" ? "tcp" : values.transport === "udp" ? "udp" : undefined;
+      const codec = values.codec === "PCMA" ? "PCMA" : values.codec === "PCMU" ? "PCMU" : undefined;
+      if (!transport) fail(`--transport must be udp or tcp, not "${values.transport}"`);
+      if (!codec) fail(`--codec must be PCMU or PCMA, not "${values.codec}"`);
+      if (Boolean(values.agent) !== Boolean(values.customer))
+        fail("give both --agent and --customer, or neither");
+      return simulateCallCommand(
+        {
+          to: values.to,
+          transport,
+          codec,
+          ...(values.agent ? { agentWav: values.agent } : {}),
+          ...(values.customer ? { customerWav: values.customer } : {}),
+        },
+        io,
+      );
+    }
+    case "version":
+      io.out(version);
+      return ExitCode.Ok;
+    case undefined:
+    case "help":
+      io.out(usage);
+      return ExitCode.Ok;
+    default:
+      return fail(`unknown command "${command}"`);
+  }
+}
+
+async function main(): Promise<number> {
+  const [command, ...rest] = process.argv.slice(2);
+  let result: CommandResult;
+  try {
+    result = await dispatch(command, rest);
+  } catch (err) {
+    if ((err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) fail((err as Error).message);
+    console.error(`siprec-edge ${command ?? ""}: ${(err as Error).message}`);
+    return ExitCode.Failure;
+  }
+  if (typeof result === "number") return result;
+  const running = result;
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals > 1) process.exit(ExitCode.Failure);
+    io.logger.info("signal received, stopping", { signal });
+    void running.stop();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return running.done;
+}
+
+process.exit(await main());
