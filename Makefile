@@ -4,7 +4,7 @@ BIN := node_modules/.bin
 BUN := $(BIN)/bun
 VERSION := $(shell node -p "require('./package.json').version")
 
-.PHONY: help deps build typecheck lint format test test-unit demo bench clean
+.PHONY: help deps build typecheck lint format test test-deps test-unit demo bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -28,13 +28,16 @@ lint: deps ## Biome: formatting and lint rules
 format: deps ## Apply Biome's formatting and safe fixes
 	$(BIN)/biome check --write .
 
-test: lint build ## Lint, type-check, build, then run every test under Bun
+test-deps: ## Install the Debian packages the tests drive (SIPp, mosquitto) if missing
+	bash scripts/ensure-debian-packages.sh sip-tester mosquitto mosquitto-clients
+
+test: lint build test-deps ## Lint, type-check, build, then run every test under Bun
 	$(BUN) --bun $(BIN)/vitest run
 
 test-unit: deps ## Only the fast tests (no SIPp, no broker)
 	$(BUN) --bun $(BIN)/vitest run test/unit test/arch
 
-demo: ## Record a simulated SIPREC call end to end and show the result
+demo: deps ## Record a simulated SIPREC call end to end and show the result
 	bash scripts/demo.sh
 
 bench: build ## Run the benchmarks in scripts/bench

@@ -16,6 +16,10 @@ import { createLogger } from "./lib/index.ts";
 
 const defaultConfig = "/etc/siprec-edge/config.yaml";
 
+// mqtt.js still calls url.parse(); its deprecation notice is not ours to act on and would land
+// in the appliance's journal as an unstructured line.
+process.noDeprecation = true;
+
 const usage = `siprec-edge ${version} — SIPREC recording appliance (RFC 7866 SRS, store-and-forward to WebSocket)
 
 Usage:
