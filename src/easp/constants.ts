@@ -12,47 +12,18 @@ export const EASP_VERSION = 1;
 /** Size of a binary record header, bytes (EASP.md §3: payload starts at offset 40). */
 export const RECORD_HEADER_BYTES = 40;
 
-/** Record kinds, the `kind` byte at offset 1 (EASP.md §3). Others are reserved: receivers reject them. */
-export const RecordKind = { Audio: 1, Gap: 2 } as const;
-/** @see RecordKind */
-export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
-
-/** Record flag bits, the `flags` byte at offset 2 (EASP.md §3). Bits 5–7 are reserved and must be 0. */
-export const RecordFlags = {
-  /** Delivered from the journal / later than the replay threshold after capture. */
-  Replay: 0x01,
-  /** The timeline was re-anchored at this record (pos and captureTime may jump). */
-  Discontinuity: 0x02,
-  /** Some samples were synthesized (PLC or silence fill); see `channelMask`. */
-  Concealed: 0x04,
-  /** RTP marker bit / talk-spurt start. */
-  Marker: 0x08,
-  /** Last record of the stream. */
-  End: 0x10,
-} as const;
+/**
+ * Record kinds, flag bits and GAP reasons (EASP.md §3) are the frame codes the spool stores
+ * (`src/lib/frame-codes.ts`), under the protocol's names.
+ */
+export {
+  FrameFlags as RecordFlags,
+  FrameKind as RecordKind,
+  GapReason as EaspGapReason,
+} from "../lib/index.ts";
 
 /** Mask of the flag bits defined by EASP/1; any other bit set makes a record invalid. */
 export const RECORD_FLAGS_DEFINED = 0x1f;
-
-/** GAP reason codes, the byte at offset 3 of a GAP record (EASP.md §3). */
-export const EaspGapReason = {
-  /** No RTP: hold, DTX/CN, silence suppression. */
-  NoMedia: 1,
-  /** RTP sequence gap not concealed. */
-  PacketLoss: 2,
-  /** PCI/secure pause, SIPREC stream inactive. */
-  PausedPolicy: 3,
-  /** The receiver asked for `pause`. */
-  PausedReceiver: 4,
-  /** The appliance lost the audio (disk full, retention expiry): real loss. */
-  Discarded: 5,
-  /** The receiver declined it (`opened.discardBefore`). */
-  Declined: 6,
-  /** The stream had not started yet. */
-  NotStarted: 7,
-} as const;
-/** @see EaspGapReason */
-export type EaspGapReason = (typeof EaspGapReason)[keyof typeof EaspGapReason];
 
 /** WebSocket close codes used by EASP/1 (RFC 6455 §7.4 plus the application range, EASP.md §7). */
 export const EaspCloseCode = {

@@ -5,6 +5,7 @@
 export * from "./clock.ts";
 export * from "./errors.ts";
 export * from "./events.ts";
+export * from "./frame-codes.ts";
 export * from "./ids.ts";
 export * from "./logger.ts";
 export * from "./units.ts";

@@ -1,6 +1,6 @@
 import type { Logger } from "../lib/index.ts";
+import { FrameFlags, FrameKind, GapReason } from "../lib/index.ts";
 import { DtmfTracker } from "./dtmf.ts";
-import { Flag, Kind, Reason } from "./frame-codes.ts";
 import { type G711Codec, transcodeG711 } from "./g711.ts";
 import type { CallClock, DtmfEvent, MediaFrame } from "./media-types.ts";
 import type { ReorderTarget } from "./reorder-buffer.ts";
@@ -165,21 +165,21 @@ export class StreamTimeline implements ReorderTarget {
       this.#discontinuity = true;
     } else if (pos > this.#nextPos) {
       const lost = this.#lostCount > 0;
-      this.#gapTo(pos, lost ? Reason.PacketLoss : Reason.NoMedia, lost ? this.#lostFirstSeq : extSeq);
+      this.#gapTo(pos, lost ? GapReason.PacketLoss : GapReason.NoMedia, lost ? this.#lostFirstSeq : extSeq);
     }
     this.#lostCount = 0;
-    let flags = marker ? Flag.Marker : 0;
+    let flags = marker ? FrameFlags.Marker : 0;
     if (this.#discontinuity) {
-      flags |= Flag.Discontinuity;
+      flags |= FrameFlags.Discontinuity;
       this.#discontinuity = false;
     }
     const captureUs = Math.round(this.#anchorWallUs + ((extTs - this.#anchorTs) * 1e6) / this.#rate);
     const duration = payload.length;
     if (this.#paused) {
       this.#emit(
-        Kind.Gap,
-        flags & Flag.Discontinuity,
-        Reason.PausedPolicy,
+        FrameKind.Gap,
+        flags & FrameFlags.Discontinuity,
+        GapReason.PausedPolicy,
         extSeq,
         pos,
         captureUs,
@@ -188,7 +188,7 @@ export class StreamTimeline implements ReorderTarget {
       );
     } else {
       const bytes = kind === PacketKind.AudioOtherLaw ? this.#fromOtherLaw(payload) : payload;
-      this.#emit(Kind.Audio, flags, 0, extSeq, pos, captureUs, duration, bytes);
+      this.#emit(FrameKind.Audio, flags, 0, extSeq, pos, captureUs, duration, bytes);
     }
     this.#pausedSinceFrame = this.#paused;
     this.#nextPos = pos + duration;
@@ -204,7 +204,7 @@ export class StreamTimeline implements ReorderTarget {
       return;
     }
     if (this.#lostCount > 0 && pos > this.#nextPos) {
-      this.#gapTo(pos, Reason.PacketLoss, this.#lostFirstSeq);
+      this.#gapTo(pos, GapReason.PacketLoss, this.#lostFirstSeq);
       this.#lostCount = 0;
     }
   }
@@ -212,9 +212,9 @@ export class StreamTimeline implements ReorderTarget {
   /** Emits a GAP frame from `#nextPos` up to `pos`. */
   #gapTo(pos: number, reason: number, rtpSeq: number): void {
     const duration = pos - this.#nextPos;
-    const why = this.#paused || this.#pausedSinceFrame ? Reason.PausedPolicy : reason;
+    const why = this.#paused || this.#pausedSinceFrame ? GapReason.PausedPolicy : reason;
     const captureUs = Math.round(this.#nextCaptureUs);
-    this.#emit(Kind.Gap, 0, why, rtpSeq, this.#nextPos, captureUs, duration, NO_PAYLOAD);
+    this.#emit(FrameKind.Gap, 0, why, rtpSeq, this.#nextPos, captureUs, duration, NO_PAYLOAD);
     this.#nextPos = pos;
     this.#nextCaptureUs += (duration * 1e6) / this.#rate;
   }

@@ -1,7 +1,8 @@
 import type { Database, Statement } from "bun:sqlite";
+import { FrameKind } from "../lib/index.ts";
 import { SpoolError } from "./errors.ts";
 import { type FrameRow, frameFromRow } from "./rows.ts";
-import { type FrameInput, FrameKind, type FrameRecord, type StreamFrameTotals } from "./spool-types.ts";
+import type { FrameInput, FrameRecord, StreamFrameTotals } from "./spool-types.ts";
 
 /** In-memory state of a stream that may still receive frames (created here, or not ended at open). */
 interface LiveStream {

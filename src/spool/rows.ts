@@ -1,8 +1,8 @@
+import type { FrameKind } from "../lib/index.ts";
 import type {
   AudioCodec,
   CallRecord,
   CallState,
-  FrameKind,
   FrameRecord,
   ParticipantRecord,
   ParticipantRole,

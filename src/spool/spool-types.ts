@@ -3,6 +3,8 @@
  * This file holds types only, so features, tests and the status page can depend on it freely.
  */
 
+import type { FrameKind } from "../lib/index.ts";
+
 /** Audio codecs the appliance records (RTP payload names, RFC 3551). */
 export type AudioCodec = "PCMU" | "PCMA";
 
@@ -11,33 +13,6 @@ export type ParticipantRole = "agent" | "customer" | "unknown";
 
 /** State of a recorded call in the spool. */
 export type CallState = "live" | "completed" | "recovered";
-
-/** Frame kind, as EASP/1 record kinds: 1 AUDIO, 2 GAP (EASP.md §3). */
-export const FrameKind = { Audio: 1, Gap: 2 } as const;
-/** @see FrameKind */
-export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
-
-/** GAP reason codes (EASP.md §3). */
-export const GapReason = {
-  NoMedia: 1,
-  PacketLoss: 2,
-  PausedPolicy: 3,
-  PausedReceiver: 4,
-  Discarded: 5,
-  Declined: 6,
-  NotStarted: 7,
-} as const;
-/** @see GapReason */
-export type GapReason = (typeof GapReason)[keyof typeof GapReason];
-
-/** Frame flag bits, as EASP/1 record flags (EASP.md §3). */
-export const FrameFlags = {
-  Replay: 1,
-  Discontinuity: 2,
-  Concealed: 4,
-  Marker: 8,
-  End: 16,
-} as const;
 
 /** One participant of a recorded communication session (RFC 7865 §6.5). */
 export interface ParticipantRecord {
