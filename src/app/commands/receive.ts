@@ -1,5 +1,6 @@
 import { startEaspReceiver } from "../../tools/index.ts";
 import { type CommandIo, type CommandResult, ExitCode } from "./command-types.ts";
+import { untilStopped } from "./until-stopped.ts";
 
 /**
  * `siprec-edge receive --listen HOST:PORT --out DIR`: the reference EASP/1 receiver; writes one
@@ -19,15 +20,5 @@ export async function receiveCommand(listen: string, outDir: string, io: Command
     logger: io.logger,
   });
   io.logger.info("EASP receiver listening", { url: `ws://${m[1]}:${receiver.port}/stream`, outDir });
-  let finished: (code: number) => void = () => {};
-  const done = new Promise<number>((resolve) => {
-    finished = resolve;
-  });
-  return {
-    done,
-    stop: async () => {
-      await receiver.close();
-      finished(ExitCode.Ok);
-    },
-  };
+  return untilStopped(() => receiver.close());
 }

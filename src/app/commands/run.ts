@@ -4,6 +4,7 @@ import { startApp } from "../app.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { version } from "../version.ts";
 import { type CommandIo, type CommandResult, ExitCode } from "./command-types.ts";
+import { untilStopped } from "./until-stopped.ts";
 
 /**
  * `siprec-edge run --config FILE`: runs the appliance until stopped.
@@ -29,15 +30,5 @@ export async function runCommand(file: string, io: CommandIo): Promise<CommandRe
     io.err(`siprec-edge could not start: ${(err as Error).message}`);
     return ExitCode.Failure;
   }
-  let finished: (code: number) => void = () => {};
-  const done = new Promise<number>((resolve) => {
-    finished = resolve;
-  });
-  return {
-    done,
-    stop: async () => {
-      await app.stop();
-      finished(ExitCode.Ok);
-    },
-  };
+  return untilStopped(() => app.stop());
 }

@@ -1,0 +1,16 @@
+import { ExitCode, type RunningCommand } from "./command-types.ts";
+
+/** A running command whose `stop()` runs `close` and then resolves `done` with exit code 0. */
+export function untilStopped(close: () => Promise<void>): RunningCommand {
+  let finished: (code: number) => void = () => {};
+  const done = new Promise<number>((resolve) => {
+    finished = resolve;
+  });
+  return {
+    done,
+    stop: async () => {
+      await close();
+      finished(ExitCode.Ok);
+    },
+  };
+}
