@@ -56,7 +56,7 @@ export function wireEvents(
   });
   srs.observer.on("streamstopped", (call, stream, rtp, reason) => {
     dispatcher.streamEnded(stream, endReason(reason));
-    const framesSpooled = spool.countFrames(stream.streamId);
+    const framesSpooled = spool.lastIdx(stream.streamId);
     const sum = totals.get(call.callId);
     if (sum) {
       sum.streams += 1;

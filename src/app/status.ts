@@ -46,7 +46,7 @@ function callStatus(
       packetsInvalid: (rtp?.packetsMalformed ?? 0) + (rtp?.packetsWrongSource ?? 0),
       jitterMs: rtp?.jitterMs ?? 0,
       level: live.has(s.streamId) ? (rtp?.level ?? 0) : 0,
-      framesSpooled: sources.spool.countFrames(s.streamId),
+      framesSpooled: sources.spool.lastIdx(s.streamId),
     };
   });
   return {
