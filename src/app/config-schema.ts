@@ -54,6 +54,28 @@ const websocketSink = z
       })
       .default("PCMU/8000"),
     headers: z.record(z.string(), z.string()).default({}),
+    replay: z
+      .object({
+        max_rate: z
+          .number()
+          .min(0, {
+            message: "must be 0 (as fast as the receiver acknowledges) or a positive multiple of real time",
+          })
+          .default(0),
+        strategy: z
+          .enum(["in-order", "live-first"], { message: 'must be "in-order" or "live-first"' })
+          .default("in-order"),
+        threshold_ms: z.number().int().min(0).default(2000),
+      })
+      .strict()
+      .prefault({}),
+    circuit_breaker: z
+      .object({
+        failures: z.number().int().min(1).default(5),
+        cool_down: duration('write e.g. "30s"').default(30_000),
+      })
+      .strict()
+      .prefault({}),
     channel_order: z
       .enum(["customer-first", "agent-first", "label"], {
         message: 'must be "customer-first", "agent-first" or "label"',
