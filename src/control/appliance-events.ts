@@ -1,92 +1,50 @@
-import type { SinkUnitStatus } from "../sinks/index.ts";
 import type { CallRecord } from "../spool/index.ts";
 import { applianceSubject, callSubject, makeEvent } from "./event-common.ts";
 import type {
   AlarmBody,
   AlarmSeverity,
   AppEvent,
+  DiscardedAlarmDetails,
   EventContext,
-  EventName,
-  SinkEventBody,
-  SpoolLevel,
-  SpoolLevelBody,
+  SpoolHighWaterBody,
+  SpoolRecoveredBody,
 } from "./event-types.ts";
 
-function sinkEvent(
-  name: EventName,
-  unit: SinkUnitStatus,
-  call: CallRecord | undefined,
-  reason: string,
-  ctx: EventContext,
-): AppEvent<SinkEventBody> {
-  const subject = call ? callSubject(call) : { sessionId: unit.callId, correlation: {} };
-  return makeEvent(name, ctx, subject, {
-    sink: unit.sink,
-    unit: unit.unit,
-    sinkSessionId: unit.sessionId,
-    state: unit.state,
-    sentSeq: unit.sentSeq,
-    ackedSeq: unit.ackedSeq,
-    unackedItems: Math.max(0, unit.sentSeq - unit.ackedSeq),
-    reconnects: unit.reconnects,
-    lastError: unit.lastError,
-    reason,
+/**
+ * SPOOLHIGHWATER, published on both transitions of the spool's high-water mark (DESIGN.md §4):
+ * with `highWater: true` new INVITEs and OPTIONS get 503; with `false` they are accepted again.
+ * Appliance-level (`sessionId` `""`). Only the fields of {@link SpoolHighWaterBody} are copied, so
+ * the spool's own level object can be passed as it is.
+ */
+export function spoolHighWater(level: SpoolHighWaterBody, ctx: EventContext): AppEvent<SpoolHighWaterBody> {
+  return makeEvent("SPOOLHIGHWATER", ctx, applianceSubject(), {
+    bytes: level.bytes,
+    maxBytes: level.maxBytes,
+    freeDiskBytes: level.freeDiskBytes,
+    minFreeDisk: level.minFreeDisk,
+    highWater: level.highWater,
+    full: level.full,
   });
 }
 
 /**
- * SINKCONNECTED: a sink unit (one EASP session / WebSocket, EASP.md) connected and was opened.
- * @param call the unit's call, for its correlation ids (undefined if no longer known).
+ * SPOOLRECOVERED: the spool recovered after an unclean stop (crash, `kill -9`, power cut): the
+ * calls that were live were closed as `recovered` and their committed audio is being delivered
+ * (DESIGN.md §4). Appliance-level; published once per start that found such calls.
  */
-export function sinkConnected(
-  unit: SinkUnitStatus,
-  call: CallRecord | undefined,
-  ctx: EventContext,
-): AppEvent<SinkEventBody> {
-  return sinkEvent("SINKCONNECTED", unit, call, "", ctx);
-}
-
-/**
- * SINKDISCONNECTED: a sink unit lost its connection; audio keeps being spooled and is replayed later.
- * @param reason why (close code / error text).
- */
-export function sinkDisconnected(
-  unit: SinkUnitStatus,
-  call: CallRecord | undefined,
-  reason: string,
-  ctx: EventContext,
-): AppEvent<SinkEventBody> {
-  return sinkEvent("SINKDISCONNECTED", unit, call, reason, ctx);
-}
-
-/** SINKCAUGHTUP: a sink unit that was behind has delivered everything spooled for it. */
-export function sinkCaughtUp(
-  unit: SinkUnitStatus,
-  call: CallRecord | undefined,
-  ctx: EventContext,
-): AppEvent<SinkEventBody> {
-  return sinkEvent("SINKCAUGHTUP", unit, call, "", ctx);
-}
-
-/**
- * SPOOLHIGHWATER: the spool rose above its high-water mark; new INVITEs and OPTIONS now get 503
- * (DESIGN.md §4). Appliance-level (`sessionId` `""`).
- */
-export function spoolHighWater(level: SpoolLevel, ctx: EventContext): AppEvent<SpoolLevelBody> {
-  return makeEvent("SPOOLHIGHWATER", ctx, applianceSubject(), { ...level, accepting: false });
-}
-
-/** SPOOLRECOVERED: the spool fell back below its high-water mark; new calls are accepted again. */
-export function spoolRecovered(level: SpoolLevel, ctx: EventContext): AppEvent<SpoolLevelBody> {
-  return makeEvent("SPOOLRECOVERED", ctx, applianceSubject(), { ...level, accepting: true });
+export function spoolRecovered(body: SpoolRecoveredBody, ctx: EventContext): AppEvent<SpoolRecoveredBody> {
+  return makeEvent("SPOOLRECOVERED", ctx, applianceSubject(), {
+    recoveredCalls: body.recoveredCalls.map((c) => ({ ...c })),
+    undeliveredCalls: body.undeliveredCalls,
+  });
 }
 
 /** What an ALARM reports. */
 export interface AlarmInput {
   /** Stable error code, e.g. `SPOOL_FULL`. */
   code: string;
-  /** `warning` or `critical`. */
-  severity: AlarmSeverity;
+  /** @default "warning" */
+  severity?: AlarmSeverity;
   /** One human sentence. */
   message: string;
   /** Structured details (JSON-serialisable). @default {} */
@@ -104,8 +62,34 @@ export function alarm(
 ): AppEvent<AlarmBody> {
   return makeEvent("ALARM", ctx, call ? callSubject(call) : applianceSubject(), {
     code: input.code,
-    severity: input.severity,
+    severity: input.severity ?? "warning",
     message: input.message,
     details: input.details ?? {},
   });
+}
+
+/**
+ * The `SPOOL_DISCARDED` ALARM (critical): audio that could not be stored (spool at `max_bytes` or
+ * the disk at `min_free_disk`) was recorded as DISCARDED gaps (DESIGN.md §4: never a silent loss).
+ * Appliance-level; `details` is {@link DiscardedAlarmDetails}.
+ * @param discarded frames discarded since the previous alarm, and the calls concerned.
+ */
+export function spoolDiscardedAlarm(
+  discarded: DiscardedAlarmDetails,
+  ctx: EventContext,
+): AppEvent<AlarmBody> {
+  const details: DiscardedAlarmDetails = { frames: discarded.frames, calls: [...discarded.calls] };
+  const calls = details.calls.length === 1 ? "1 call" : `${details.calls.length} calls`;
+  return alarm(
+    {
+      code: "SPOOL_DISCARDED",
+      severity: "critical",
+      message: `${details.frames} frames could not be stored (spool full) and became DISCARDED gaps${
+        details.calls.length > 0 ? ` in ${calls}` : ""
+      }`,
+      details,
+    },
+    undefined,
+    ctx,
+  );
 }

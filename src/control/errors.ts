@@ -11,8 +11,17 @@ export class PublisherClosedError extends SrsError {
 }
 
 /**
+ * Rejects an event published while the broker is not connected, or whose connection ended without
+ * its PUBACK and will not be resent. Nothing is kept: the outbox relay retries after the reconnect.
+ */
+export class PublisherOfflineError extends SrsError {
+  readonly code = "CONTROL_OFFLINE";
+}
+
+/**
  * Rejects an event the broker refused: the PUBACK carried an MQTT 5 reason code ≥ 0x80
- * (e.g. 0x87 Not authorized by the broker's ACL). Such an event is not retried.
+ * (MQTT 5 §3.4.2.1, e.g. 0x87 Not authorized by the broker's ACL). The publisher does not retry
+ * it; the outbox relay decides from the code ({@link PublishRejectedError.reasonCode}).
  */
 export class PublishRejectedError extends SrsError {
   readonly code = "CONTROL_PUBLISH_REJECTED";

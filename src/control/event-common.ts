@@ -82,3 +82,26 @@ export function callSubject(call: CallRecord): { sessionId: string; correlation:
 export function applianceSubject(): { sessionId: string; correlation: Record<string, string> } {
   return { sessionId: "", correlation: {} };
 }
+
+/** Every event name, checked complete against {@link EventName} by the compiler. */
+const knownEventNames: Record<EventName, true> = {
+  SESSIONSTARTED: true,
+  SESSIONUPDATED: true,
+  STREAMSTARTED: true,
+  STREAMSTOPPED: true,
+  SESSIONCOMPLETED: true,
+  SINKCONNECTED: true,
+  SINKDISCONNECTED: true,
+  SINKCAUGHTUP: true,
+  RECORDINGPAUSED: true,
+  RECORDINGRESUMED: true,
+  SPOOLHIGHWATER: true,
+  SPOOLRECOVERED: true,
+  MEDIATIMEOUT: true,
+  ALARM: true,
+};
+
+/** Whether a stored name is one of the appliance's events (DESIGN.md §6). */
+export function isEventName(name: string): name is EventName {
+  return Object.hasOwn(knownEventNames, name);
+}

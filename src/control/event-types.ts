@@ -173,15 +173,17 @@ export type RecordingPauseBody = {
   streamIds: number[];
 };
 
-/** Body of SINKCONNECTED / SINKDISCONNECTED / SINKCAUGHTUP: one sink unit's delivery state. */
+/** Body of SINKCONNECTED, and the common part of every sink event: one sink unit's delivery state. */
 export type SinkEventBody = {
   /** Sink name from the config. */
   sink: string;
-  /** `call` (interleaved) or a stream id (per-participant). */
+  /** `call` (interleaved) or a stream id (per-participant); `<unit>#<segment>` for a later segment. */
   unit: string;
   /** EASP session id of the unit. */
   sinkSessionId: string;
-  /** `connecting`, `open`, `backoff`, `closing`, `done`, `failed`. */
+  /** EASP segment of the session (0, then 1, 2… for continuation sessions). */
+  segment: number;
+  /** `connecting`, `open`, `replaying`, `backoff`, `circuit-open`, `closing`, `done`, `failed`. */
   state: string;
   sentSeq: number;
   ackedSeq: number;
@@ -189,28 +191,60 @@ export type SinkEventBody = {
   unackedItems: number;
   reconnects: number;
   lastError: string;
-  /** Why the unit disconnected (SINKDISCONNECTED), else empty. */
-  reason: string;
 };
 
-/** Fill level of the spool, input of SPOOLHIGHWATER / SPOOLRECOVERED. */
-export type SpoolLevel = {
-  /** Database file, as configured. */
-  path: string;
+/** Body of SINKDISCONNECTED: the unit, why it lost its connection and how much audio it still owes. */
+export type SinkDisconnectedBody = SinkEventBody & {
+  /** Why (WebSocket close code and reason, or the error text). */
+  reason: string;
+  /** Audio captured for the unit but not yet acknowledged by the receiver, seconds (ms precision). */
+  backlogSeconds: number;
+};
+
+/** Body of SINKCAUGHTUP: the unit has delivered its backlog and is live again. */
+export type SinkCaughtUpBody = SinkEventBody & {
+  /** How long the unit was without a connection, ms; null when unknown (e.g. across a restart). */
+  outageMs: number | null;
+};
+
+/**
+ * Body of SPOOLHIGHWATER, published on both transitions of the high-water mark (DESIGN.md §4):
+ * `highWater: true` when new INVITEs and OPTIONS start getting 503, `false` when it falls back.
+ */
+export type SpoolHighWaterBody = {
   /** Size on disk (main file + WAL), bytes. */
   bytes: number;
   /** Configured `spool.max_bytes`, bytes. */
   maxBytes: number;
-  /** Threshold above which INVITE/OPTIONS get 503, bytes. */
-  highWaterBytes: number;
   /** Free space on the spool's file system, bytes. */
   freeDiskBytes: number;
+  /** Configured `spool.min_free_disk`, bytes. */
+  minFreeDisk: number;
+  /** Whether the spool is above its high-water mark (new calls refused). */
+  highWater: boolean;
+  /** Whether nothing more can be stored (audio now becomes DISCARDED gaps). */
+  full: boolean;
 };
 
-/** Body of SPOOLHIGHWATER / SPOOLRECOVERED. */
-export type SpoolLevelBody = SpoolLevel & {
-  /** Whether new calls are accepted (false above the high-water mark). */
-  accepting: boolean;
+/** A call that was live at an unclean stop and was closed as `recovered` (SPOOLRECOVERED). */
+export type RecoveredCallView = {
+  callId: string;
+  sipCallId: string;
+  /** Frames committed for the call before the stop (they are all delivered). */
+  frames: number;
+  /** ISO-8601 UTC start of the call. */
+  startedAt: string;
+};
+
+/**
+ * Body of SPOOLRECOVERED: the spool recovered after an unclean stop (crash, `kill -9`, power cut),
+ * DESIGN.md §4. Each recovered call also gets SESSIONCOMPLETED with `reason: recovered`.
+ */
+export type SpoolRecoveredBody = {
+  /** Calls closed as `recovered`. */
+  recoveredCalls: RecoveredCallView[];
+  /** Calls whose audio some sink has not fully received yet (delivered from the spool now). */
+  undeliveredCalls: number;
 };
 
 /** Body of MEDIATIMEOUT: a stream stopped receiving RTP. */
@@ -225,13 +259,41 @@ export type MediaTimeoutBody = {
 /** Severity of an ALARM. */
 export type AlarmSeverity = "warning" | "critical";
 
-/** Body of ALARM: a condition an operator must look at. */
+/**
+ * Body of ALARM: a condition an operator must look at. `details` depends on the code, e.g.
+ * `SPOOL_DISCARDED` → {@link DiscardedAlarmDetails}; sink alarms (`SINK_*`) →
+ * {@link SinkAlarmDetails}.
+ */
 export type AlarmBody = {
-  /** Stable error code (e.g. `SPOOL_FULL`, `SIP_LISTEN_FAILED`). */
+  /** Stable error code (e.g. `SPOOL_DISCARDED`, `SINK_CIRCUIT_OPEN`, `SIP_LISTEN_FAILED`). */
   code: string;
   severity: AlarmSeverity;
   /** One human sentence. */
   message: string;
   /** Structured details (JSON-serialisable). */
   details: Record<string, unknown>;
+};
+
+/** `details` of a sink ALARM: which sink unit and its delivery state. */
+export type SinkAlarmDetails = {
+  /** Sink name from the config. */
+  sink: string;
+  /** `call` (interleaved) or a stream id (per-participant). */
+  unit: string;
+  /** EASP session id of the unit. */
+  sinkSessionId: string;
+  /** Connection state of the unit. */
+  state: string;
+  reconnects: number;
+  lastError: string;
+  /** Audio not yet acknowledged by the receiver, seconds (ms precision). */
+  backlogSeconds: number;
+};
+
+/** `details` of the `SPOOL_DISCARDED` ALARM: audio that could not be stored (spool or disk full). */
+export type DiscardedAlarmDetails = {
+  /** Frames recorded as DISCARDED gaps since the previous alarm. */
+  frames: number;
+  /** Calls that lost audio, by call id (empty when not known). */
+  calls: string[];
 };

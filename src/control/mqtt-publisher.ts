@@ -7,10 +7,11 @@ import {
   silentLogger,
   systemClock,
   type TimerHandle,
+  TypedEmitter,
 } from "../lib/index.ts";
-import { MqttUrlError, PublisherClosedError, PublishRejectedError } from "./errors.ts";
+import { MqttUrlError, PublisherClosedError, PublisherOfflineError, PublishRejectedError } from "./errors.ts";
 import { isoFromUs } from "./event-common.ts";
-import type { AppEvent } from "./event-types.ts";
+import type { AppEvent, EventName } from "./event-types.ts";
 import { defaultTopicPrefix, type Topics, topics } from "./topics.ts";
 
 /** Options of {@link createMqttPublisher} (config section `mqtt`, DESIGN.md §7). */
@@ -35,7 +36,7 @@ export interface MqttPublisherOptions {
   reconnectMinMs?: number;
   /** Longest reconnect delay, ms. @default 30000 */
   reconnectMaxMs?: number;
-  /** How long `close()` waits for queued events and the `stopped` status to be acknowledged, ms. @default 2000 */
+  /** How long `close()` waits for events in flight and the `stopped` status to be acknowledged, ms. @default 2000 */
   closeTimeoutMs?: number;
   /** Source of the `time` in status messages and of close timeouts. @default systemClock */
   clock?: Clock;
@@ -43,20 +44,38 @@ export interface MqttPublisherOptions {
   logger?: Logger;
 }
 
+/** What a publisher reports about its broker connection. */
+export type MqttPublisherEvents = {
+  /** Connected (first time or after a reconnect); events can be published now. */
+  connect: [];
+  /** The connection was lost; it is retried with backoff. */
+  disconnect: [];
+};
+
 /**
  * Publishes the appliance's events and status to an MQTT 5 broker (DESIGN.md §6, §8).
  *
- * Events go out QoS 1 on `events/<EVENT>`, one at a time, in the order `publishEvent` was called;
- * while the broker is unreachable they wait in memory, in order, and go out after the reconnect.
+ * Events go out QoS 1 on `events/<EVENT>`. The publisher keeps **no queue of its own**: an event
+ * published while the broker is unreachable is rejected at once, because the durable retry belongs
+ * to the spool's outbox and its relay (mqtt.js's offline queue lives in memory and dies with the
+ * process; two retry mechanisms would deliver twice). An event already sent when the connection
+ * drops stays in mqtt.js's in-flight store, is resent once on reconnect, and settles on its PUBACK.
  * The status topic is retained; the Last Will sets it to `{"state":"offline"}`.
  */
 export interface MqttPublisher {
   /**
-   * Queues an event for `events/<EVENT>` (QoS 1). Resolves when the broker's PUBACK arrives.
-   * @throws PublisherClosedError `CONTROL_CLOSED` (rejection) after `close()`, or if still queued when closed.
+   * Publishes an event on `events/<EVENT>` (QoS 1) now; resolves when the broker's PUBACK arrives.
+   * @throws PublisherOfflineError `CONTROL_OFFLINE` (rejection) when the broker is not connected: nothing is sent or kept.
+   * @throws PublisherClosedError `CONTROL_CLOSED` (rejection) after `close()`, or if `close()` came before the PUBACK.
    * @throws PublishRejectedError `CONTROL_PUBLISH_REJECTED` (rejection) when the PUBACK carries a failure reason code.
    */
   publishEvent(event: AppEvent): Promise<void>;
+  /**
+   * Publishes an event already serialised (the outbox's stored JSON) on `events/<name>`; otherwise
+   * exactly as {@link MqttPublisher.publishEvent}.
+   * @throws TopicError `CONTROL_BAD_TOPIC` when `name` is not one topic level.
+   */
+  publishEventJson(name: EventName, json: string): Promise<void>;
   /**
    * Sets the retained status (`{state:"online", applianceId, version, time, …status}`, QoS 1) and
    * publishes it now if connected; it is republished on every (re)connect.
@@ -64,20 +83,27 @@ export interface MqttPublisher {
   publishStatus(status: Record<string, unknown>): void;
   /** Whether the broker connection is up. */
   readonly connected: boolean;
-  /** Events waiting for their PUBACK (queued plus in flight). */
+  /** Events published and still awaiting their PUBACK. */
   readonly pending: number;
+  /** Adds a listener for a connection change. */
+  on<K extends keyof MqttPublisherEvents>(
+    event: K,
+    listener: (...args: MqttPublisherEvents[K]) => void,
+  ): this;
+  /** Removes a listener added with `on`. */
+  off<K extends keyof MqttPublisherEvents>(
+    event: K,
+    listener: (...args: MqttPublisherEvents[K]) => void,
+  ): this;
   /**
-   * Clean stop: waits (up to `closeTimeoutMs`) for queued events, publishes the retained status
-   * `{"state":"stopped"}`, sends DISCONNECT (so the Last Will is not published) and rejects events
-   * still queued. Idempotent.
+   * Clean stop: waits (up to `closeTimeoutMs`) for the PUBACKs of events in flight, publishes the
+   * retained status `{"state":"stopped"}`, sends DISCONNECT (so the Last Will is not published) and
+   * rejects events still in flight. Idempotent.
    */
   close(): Promise<void>;
 }
 
-interface QueuedEvent {
-  topic: string;
-  payload: string;
-  resolve: () => void;
+interface InFlightEvent {
   reject: (err: Error) => void;
 }
 
@@ -92,7 +118,7 @@ export function createMqttPublisher(options: MqttPublisherOptions): MqttPublishe
   return new MqttPublisherImpl(options);
 }
 
-class MqttPublisherImpl implements MqttPublisher {
+class MqttPublisherImpl extends TypedEmitter<MqttPublisherEvents> implements MqttPublisher {
   readonly #client: MqttClient;
   readonly #topics: Topics;
   readonly #options: MqttPublisherOptions;
@@ -100,10 +126,9 @@ class MqttPublisherImpl implements MqttPublisher {
   readonly #logger: Logger;
   readonly #reconnectMinMs: number;
   readonly #reconnectMaxMs: number;
-  // Events not yet acknowledged; the head is the one in flight when #inFlight.
-  readonly #queue: QueuedEvent[] = [];
-  #inFlight = false;
-  // Called whenever the queue becomes empty (close() waits on it).
+  // Events published and awaiting their PUBACK.
+  readonly #inFlight = new Set<InFlightEvent>();
+  // Called whenever the last event in flight settles (close() waits on it).
   #onDrained: (() => void) | undefined;
   #status: Record<string, unknown> = {};
   #reconnectAttempt = 0;
@@ -112,6 +137,7 @@ class MqttPublisherImpl implements MqttPublisher {
   #closePromise: Promise<void> | undefined;
 
   constructor(options: MqttPublisherOptions) {
+    super();
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#logger = (options.logger ?? silentLogger).child({ component: "mqtt" });
@@ -130,19 +156,39 @@ class MqttPublisherImpl implements MqttPublisher {
   }
 
   get pending(): number {
-    return this.#queue.length;
+    return this.#inFlight.size;
   }
 
   publishEvent(event: AppEvent): Promise<void> {
+    return this.publishEventJson(event.event, JSON.stringify(event));
+  }
+
+  publishEventJson(name: EventName, json: string): Promise<void> {
     if (this.#closing) return Promise.reject(new PublisherClosedError("MQTT publisher is closed"));
+    const topic = this.#topics.event(name);
+    if (!this.#client.connected) {
+      return Promise.reject(new PublisherOfflineError(`MQTT broker not connected: ${name} not sent`));
+    }
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({
-        topic: this.#topics.event(event.event),
-        payload: JSON.stringify(event),
-        resolve,
-        reject,
+      const entry: InFlightEvent = { reject };
+      this.#inFlight.add(entry);
+      // A QoS 1 publish interrupted by a disconnect stays in mqtt.js's outgoing store, is resent on
+      // reconnect, and this callback runs once its PUBACK arrives.
+      this.#client.publish(topic, json, { qos: 1 }, (err) => {
+        if (!this.#inFlight.delete(entry)) return;
+        if (!err) resolve();
+        else if (isReasonCodeError(err)) {
+          this.#logger.error("broker rejected event", { topic, reasonCode: err.code });
+          reject(new PublishRejectedError(`broker rejected ${topic}: ${err.message}`, err.code));
+        } else if (this.#closing) {
+          reject(
+            new PublisherClosedError(`MQTT publisher closed before the PUBACK of ${topic}`, { cause: err }),
+          );
+        } else {
+          reject(new PublisherOfflineError(`${topic} not acknowledged: ${err.message}`, { cause: err }));
+        }
+        if (this.#inFlight.size === 0) this.#onDrained?.();
       });
-      this.#pump();
     });
   }
 
@@ -187,9 +233,10 @@ class MqttPublisherImpl implements MqttPublisher {
     this.#reconnectAttempt = 0;
     this.#client.options.reconnectPeriod = this.#reconnectMinMs;
     this.#wasConnected = true;
-    this.#logger.info("mqtt connected", { url: this.#options.url, queued: this.#queue.length });
-    if (!this.#closing) this.#sendStatus(this.#statusPayload("online"), () => {});
-    this.#pump();
+    this.#logger.info("mqtt connected", { url: this.#options.url, inFlight: this.#inFlight.size });
+    if (this.#closing) return;
+    this.#sendStatus(this.#statusPayload("online"), () => {});
+    this.safeEmit("connect");
   }
 
   // mqtt.js re-reads `reconnectPeriod` each time it arms its reconnect timer, so setting it on
@@ -203,37 +250,8 @@ class MqttPublisherImpl implements MqttPublisher {
   #handleClose(): void {
     if (!this.#wasConnected) return;
     this.#wasConnected = false;
-    this.#logger.warn("mqtt disconnected", { url: this.#options.url, queued: this.#queue.length });
-  }
-
-  #pump(): void {
-    const head = this.#queue[0];
-    if (!head) {
-      this.#onDrained?.();
-      return;
-    }
-    if (this.#inFlight || !this.#client.connected) return;
-    this.#inFlight = true;
-    // A QoS 1 publish interrupted by a disconnect stays in mqtt.js's outgoing store, is resent on
-    // reconnect, and this callback runs once its PUBACK arrives.
-    this.#client.publish(head.topic, head.payload, { qos: 1 }, (err) => this.#settleHead(head, err));
-  }
-
-  #settleHead(entry: QueuedEvent, err: Error | null | undefined): void {
-    this.#inFlight = false;
-    if (this.#queue[0] !== entry) return;
-    if (!err) {
-      this.#queue.shift();
-      entry.resolve();
-    } else if (isReasonCodeError(err)) {
-      this.#queue.shift();
-      this.#logger.error("broker rejected event", { topic: entry.topic, reasonCode: err.code });
-      entry.reject(new PublishRejectedError(`broker rejected ${entry.topic}: ${err.message}`, err.code));
-    } else {
-      this.#logger.warn("event publish interrupted; retrying after reconnect", { error: err.message });
-      return;
-    }
-    this.#pump();
+    this.#logger.warn("mqtt disconnected", { url: this.#options.url, inFlight: this.#inFlight.size });
+    if (!this.#closing) this.safeEmit("disconnect");
   }
 
   #statusPayload(state: "online" | "stopped"): string {
@@ -255,9 +273,10 @@ class MqttPublisherImpl implements MqttPublisher {
     const timeoutMs = this.#options.closeTimeoutMs ?? 2_000;
     let clean = this.#client.connected && (await this.#withTimeout(timeoutMs, (done) => this.#drain(done)));
     this.#onDrained = undefined;
-    for (const entry of this.#queue.splice(0)) {
+    for (const entry of this.#inFlight) {
       entry.reject(new PublisherClosedError("MQTT publisher closed before the event was acknowledged"));
     }
+    this.#inFlight.clear();
     if (clean) {
       clean = await this.#withTimeout(timeoutMs, (done) =>
         this.#sendStatus(this.#statusPayload("stopped"), (err) => done(!err)),
@@ -269,7 +288,7 @@ class MqttPublisherImpl implements MqttPublisher {
   }
 
   #drain(done: (ok: boolean) => void): void {
-    if (this.#queue.length === 0) {
+    if (this.#inFlight.size === 0) {
       done(true);
       return;
     }

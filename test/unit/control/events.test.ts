@@ -7,8 +7,11 @@ import {
   sessionCompleted,
   sessionStarted,
   sessionUpdated,
+  sinkAlarm,
+  sinkCaughtUp,
   sinkConnected,
   sinkDisconnected,
+  spoolDiscardedAlarm,
   spoolHighWater,
   spoolRecovered,
   streamStarted,
@@ -33,11 +36,13 @@ const unit: SinkUnitStatus = {
   callId: sampleCall().callId,
   unit: "call",
   sessionId: "easp-7",
+  segment: 0,
   state: "open",
   sentSeq: 120,
   ackedSeq: 100,
   reconnects: 2,
   lastError: "",
+  backlogMs: 12_345.6,
 };
 
 describe("event builders", () => {
@@ -164,20 +169,83 @@ describe("event builders", () => {
     expect(lost.body).toMatchObject({ state: "backoff", reason: "1006 abnormal closure" });
   });
 
-  it("spool and appliance alarms are appliance-level events with an empty sessionId", () => {
+  it("SINKDISCONNECTED says how many seconds of audio the unit still owes", () => {
+    const lost = sinkDisconnected({ ...unit, state: "backoff" }, sampleCall(), "receiver gone", ctx);
+    expect(lost.body.backlogSeconds).toBe(12.346);
+  });
+
+  it("SINKCAUGHTUP names the unit and how long its outage lasted, or null when unknown", () => {
+    const back = sinkCaughtUp({ ...unit, backlogMs: 0 }, sampleCall(), 31_500, ctx);
+    expect(back.event).toBe("SINKCAUGHTUP");
+    expect(back.body).toMatchObject({ sink: "ai", unit: "call", segment: 0, outageMs: 31_500 });
+    expect(sinkCaughtUp(unit, undefined, null, ctx).body.outageMs).toBeNull();
+  });
+
+  it("a sink ALARM is the call's event with the code, the message and the unit in details", () => {
+    const event = sinkAlarm(
+      { code: "SINK_ACK_REGRESSION", message: "receiver lost acknowledged audio" },
+      unit,
+      sampleCall(),
+      ctx,
+    );
+    expect(event).toMatchObject({
+      event: "ALARM",
+      sessionId: unit.callId,
+      body: {
+        code: "SINK_ACK_REGRESSION",
+        severity: "warning",
+        message: "receiver lost acknowledged audio",
+        details: { sink: "ai", unit: "call", sinkSessionId: "easp-7", backlogSeconds: 12.346 },
+      },
+    });
+  });
+
+  it("SPOOLHIGHWATER carries the spool level on both transitions, appliance-level", () => {
     const level = {
-      path: "/var/lib/siprec-edge/spool.db",
       bytes: 19e9,
       maxBytes: 20e9,
-      highWaterBytes: 18e9,
       freeDiskBytes: 3e9,
+      minFreeDisk: 2e9,
+      highWater: true,
+      full: false,
+      path: "/var/lib/siprec-edge/spool.db",
     };
     const high = spoolHighWater(level, ctx);
     expect(high).toMatchObject({ event: "SPOOLHIGHWATER", sessionId: "", correlation: {} });
-    expect(high.body.accepting).toBe(false);
-    expect(spoolRecovered({ ...level, bytes: 1e9 }, ctx).body.accepting).toBe(true);
-    const fault = alarm({ code: "SPOOL_FULL", severity: "critical", message: "disk full" }, undefined, ctx);
-    expect(fault).toMatchObject({ event: "ALARM", sessionId: "", body: { code: "SPOOL_FULL", details: {} } });
+    expect(high.body).toEqual({
+      bytes: 19e9,
+      maxBytes: 20e9,
+      freeDiskBytes: 3e9,
+      minFreeDisk: 2e9,
+      highWater: true,
+      full: false,
+    });
+    expect(spoolHighWater({ ...level, bytes: 1e9, highWater: false }, ctx).body.highWater).toBe(false);
+  });
+
+  it("SPOOLRECOVERED lists the calls closed as recovered after an unclean stop", () => {
+    const recoveredCalls = [
+      { callId: "c1", sipCallId: "s1@sbc", frames: 512, startedAt: "2025-03-04T10:00:00.000Z" },
+    ];
+    const event = spoolRecovered({ recoveredCalls, undeliveredCalls: 3 }, ctx);
+    expect(event).toMatchObject({ event: "SPOOLRECOVERED", sessionId: "" });
+    expect(event.body).toEqual({ recoveredCalls, undeliveredCalls: 3 });
+  });
+
+  it("alarms default to warning, and DISCARDED audio is a critical SPOOL_DISCARDED alarm", () => {
+    const fault = alarm({ code: "SIP_LISTEN_FAILED", message: "port 5060 in use" }, undefined, ctx);
+    expect(fault).toMatchObject({
+      event: "ALARM",
+      sessionId: "",
+      body: { code: "SIP_LISTEN_FAILED", severity: "warning", details: {} },
+    });
+    const lost = spoolDiscardedAlarm({ frames: 250, calls: ["c1", "c2"] }, ctx);
+    expect(lost.body).toMatchObject({
+      code: "SPOOL_DISCARDED",
+      severity: "critical",
+      details: { frames: 250, calls: ["c1", "c2"] },
+    });
+    expect(lost.body.message).toContain("250 frames");
   });
 
   it("builds plain JSON that survives a round trip unchanged", () => {

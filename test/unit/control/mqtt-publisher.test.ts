@@ -6,6 +6,7 @@ import {
   type MqttPublisher,
   MqttUrlError,
   PublisherClosedError,
+  PublisherOfflineError,
   sessionStarted,
   topics,
 } from "../../../src/control/index.ts";
@@ -56,6 +57,11 @@ async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
+/** Resolves once the publisher is connected to its broker. */
+function connectedOnce(p: MqttPublisher): Promise<void> {
+  return p.connected ? Promise.resolve() : new Promise((resolve) => p.on("connect", () => resolve()));
+}
+
 /** Event number `n` of a test: SESSIONSTARTED of a call whose id ends in `n`. */
 function numbered(n: number): AppEvent {
   const callId = `call-${String(n).padStart(4, "0")}`;
@@ -83,15 +89,21 @@ describe("MQTT publisher against mosquitto", () => {
     return p;
   }
 
+  async function connectedPublisher(url: string): Promise<MqttPublisher> {
+    const p = publisher(url);
+    await connectedOnce(p);
+    return p;
+  }
+
   function track(client: MqttClient): MqttClient {
     cleanups.push(() => client.endAsync(true));
     return client;
   }
 
-  it("publishes events with QoS 1 to events/<EVENT>, in the order they were queued", async () => {
+  it("publishes events with QoS 1 to events/<EVENT>, in the order they were published", async () => {
     const sub = track(await subscriber(broker.url, t.eventsFilter));
     const inbox = collect(sub);
-    const p = publisher(broker.url);
+    const p = await connectedPublisher(broker.url);
     const events = Array.from({ length: 25 }, (_, i) => numbered(i));
     await Promise.all(events.map((e) => p.publishEvent(e)));
     await inbox.until((r) => r.length === 25);
@@ -104,6 +116,7 @@ describe("MQTT publisher against mosquitto", () => {
   it("leaves a retained online status, with version and the caller's fields, for a late subscriber", async () => {
     const p = publisher(broker.url);
     p.publishStatus({ activeCalls: 3 });
+    await connectedOnce(p);
     await p.publishEvent(numbered(1));
     expect(p.connected).toBe(true);
     const late = collect(track(await subscriber(broker.url, t.status)));
@@ -117,7 +130,7 @@ describe("MQTT publisher against mosquitto", () => {
   it("the Last Will marks the appliance offline when its connection dies without DISCONNECT", async () => {
     const relay: TcpRelay = await startTcpRelay(broker.port);
     cleanups.push(() => relay.close());
-    const p = publisher(`mqtt://127.0.0.1:${relay.port}`);
+    const p = await connectedPublisher(`mqtt://127.0.0.1:${relay.port}`);
     await p.publishEvent(numbered(1));
     const watcher = collect(track(await subscriber(broker.url, t.status)));
     await watcher.until((r) => r.some((m) => m.json.state === "online"));
@@ -134,7 +147,7 @@ describe("MQTT publisher against mosquitto", () => {
   });
 
   it("a clean close leaves the retained status stopped and rejects later events", async () => {
-    const p = publisher(broker.url);
+    const p = await connectedPublisher(broker.url);
     await p.publishEvent(numbered(1));
     await p.close();
     expect(p.connected).toBe(false);
@@ -147,37 +160,68 @@ describe("MQTT publisher against mosquitto", () => {
     await expect(p.publishEvent(numbered(2))).rejects.toBeInstanceOf(PublisherClosedError);
   });
 
-  it("events queued while the broker restarts arrive after it returns, once each and in order", async () => {
+  it("an event published while the broker is unreachable is rejected at once and never sent later", async () => {
     const relay = await startTcpRelay(broker.port);
     cleanups.push(() => relay.close());
-    const p = publisher(`mqtt://127.0.0.1:${relay.port}`);
-    await p.publishEvent(numbered(0));
-
-    relay.refuse(true);
-    await broker.stop();
-    await until(() => !p.connected);
-    const queued = Array.from({ length: 10 }, (_, i) => numbered(i + 1));
-    const acks = queued.map((e) => p.publishEvent(e));
-    expect(p.pending).toBe(10);
-
-    broker = await startMosquitto({ port: broker.port });
+    const p = await connectedPublisher(`mqtt://127.0.0.1:${relay.port}`);
     const inbox = collect(track(await subscriber(broker.url, t.eventsFilter)));
+    relay.refuse(true);
+    relay.cutAll();
+    await until(() => !p.connected);
+    await expect(p.publishEvent(numbered(1))).rejects.toBeInstanceOf(PublisherOfflineError);
+    expect(p.pending).toBe(0);
+
     relay.refuse(false);
-    await Promise.all(acks);
-    const sentinel = numbered(99);
+    await connectedOnce(p);
+    const sentinel = numbered(2);
     await p.publishEvent(sentinel);
-    await inbox.until((r) => r.some((m) => m.json.sessionId === sentinel.sessionId));
-    expect(inbox.received.map((r) => r.json.sessionId)).toEqual(
-      [...queued, sentinel].map((e) => e.sessionId),
-    );
+    await inbox.until((r) => r.length > 0);
+    expect(inbox.received.map((r) => r.json.sessionId)).toEqual([sentinel.sessionId]);
   });
 
-  it("close() while the broker is unreachable rejects the queued events", async () => {
+  it("reports each lost and regained broker connection", async () => {
     const relay = await startTcpRelay(broker.port);
     cleanups.push(() => relay.close());
+    const p = await connectedPublisher(`mqtt://127.0.0.1:${relay.port}`);
+    const seen: string[] = [];
+    p.on("disconnect", () => seen.push("disconnect"));
+    p.on("connect", () => seen.push("connect"));
+    relay.cutAll();
+    await until(() => seen.length === 2);
+    expect(seen).toEqual(["disconnect", "connect"]);
+  });
+
+  it("an event whose connection drops before its PUBACK is resent after the reconnect and resolves then", async () => {
+    const relay = await startTcpRelay(broker.port);
+    cleanups.push(() => relay.close());
+    const p = await connectedPublisher(`mqtt://127.0.0.1:${relay.port}`);
+    const inbox = collect(track(await subscriber(broker.url, t.eventsFilter)));
+    const event = numbered(7);
+    let settled = false;
+    const acked = p.publishEvent(event).finally(() => {
+      settled = true;
+    });
     relay.refuse(true);
-    const p = publisher(`mqtt://127.0.0.1:${relay.port}`);
+    relay.cutAll();
+    await until(() => !p.connected);
+    expect(p.pending).toBe(1);
+    expect(settled).toBe(false);
+
+    relay.refuse(false);
+    await acked;
+    await inbox.until((r) => r.length > 0);
+    expect(inbox.received[0]?.json.sessionId).toBe(event.sessionId);
+    expect(p.pending).toBe(0);
+  });
+
+  it("close() rejects events still waiting for their PUBACK", async () => {
+    const relay = await startTcpRelay(broker.port);
+    cleanups.push(() => relay.close());
+    const p = await connectedPublisher(`mqtt://127.0.0.1:${relay.port}`);
     const pending = p.publishEvent(numbered(1));
+    relay.refuse(true);
+    relay.cutAll();
+    await until(() => !p.connected);
     await p.close();
     await expect(pending).rejects.toMatchObject({ code: "CONTROL_CLOSED" });
   });
