@@ -5,5 +5,16 @@
 export { MediaError, MediaPortsExhaustedError } from "./errors.ts";
 export { decodeG711Into, encodeG711, transcodeG711 } from "./g711.ts";
 export type * from "./media-types.ts";
+export {
+  buildPcap,
+  buildRtpPacket,
+  type PcapLinkType,
+  type PcapPacket,
+  PcapWriter,
+  type PcapWriterOptions,
+  type RtpPacketFields,
+  type UdpEndpoint,
+} from "./pcap-writer.ts";
 export { createPortPool } from "./port-pool.ts";
 export { createRtpReceiver } from "./rtp-receiver.ts";
+export { buildWav, type WavFormat, type WavOptions } from "./wav-writer.ts";
