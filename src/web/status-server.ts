@@ -3,8 +3,10 @@ import { errorCode, errorMessage, silentLogger, systemClock } from "../lib/index
 import { pageScript } from "./assets/page-script.ts";
 import { pageStyle } from "./assets/page-style.ts";
 import { authorized, authRequired, unauthorizedResponse } from "./auth.ts";
+import { handleCallRequest, isCallPath } from "./call-routes.ts";
 import { ListenFailedError } from "./errors.ts";
 import { authority, parseListenAddress } from "./listen-address.ts";
+import { commonHeaders, json, text } from "./responses.ts";
 import { SnapshotStreamHub } from "./snapshot-stream.ts";
 import type { StatusServer, StatusServerOptions, StatusSnapshot } from "./status-types.ts";
 import { renderPage, renderSections } from "./views.ts";
@@ -27,26 +29,15 @@ const pageCsp = [
   "frame-ancestors 'none'",
 ].join("; ");
 
-const commonHeaders = {
-  "cache-control": "no-store",
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-};
-
-function text(status: number, body: string, extra: Record<string, string> = {}): Response {
-  return new Response(body, {
-    status,
-    headers: { "content-type": "text/plain; charset=utf-8", ...commonHeaders, ...extra },
-  });
-}
-
 /**
  * Starts the local status server (DESIGN.md §6, read-only):
  * - `GET /` — the self-contained status page (inline CSS/JS, strict CSP), live via `/api/events`;
  * - `GET /api/status` — the {@link StatusSnapshot} as JSON;
  * - `GET /api/events` — Server-Sent Events: `snapshot` (the JSON) and `view` (the page's rendered
  *   sections) at once and every `pushIntervalMs`;
- * - `GET /healthz` — `200 ok` while accepting calls, else 503; never needs credentials.
+ * - `GET /healthz` — `200 ok` while accepting calls, else 503; never needs credentials;
+ * - `GET /api/calls…` — the calls in the spool, their WAV and pcap exports, from `options.calls`
+ *   (see `handleCallRequest`).
  * Everything else answers 404; with `auth`, every path but `/healthz` answers 401 without valid
  * credentials (Bearer or Basic).
  * @throws ListenAddressError `WEB_BAD_LISTEN` for an unparsable `listen`.
@@ -57,10 +48,11 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
   const clock = options.clock ?? systemClock;
   const logger = (options.logger ?? silentLogger).child({ component: "web" });
   const nowMs = (): number => Math.floor(clock.wallUs() / 1000);
+  const viewOptions = { downloads: options.calls !== undefined };
   const hub = new SnapshotStreamHub(
     () => {
       const snapshot = options.snapshot();
-      const view = renderSections(snapshot, nowMs());
+      const view = renderSections(snapshot, nowMs(), viewOptions);
       return `event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\nevent: view\ndata: ${JSON.stringify(view)}\n\n`;
     },
     options.pushIntervalMs ?? 1000,
@@ -87,21 +79,17 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     if (authRequired(options.auth) && !authorized(req.headers.get("authorization"), options.auth)) {
       return unauthorizedResponse(options.auth);
     }
+    if (isCallPath(path)) return handleCallRequest(req, options.calls, logger);
     if (!routes.has(path)) return text(404, "not found\n");
     if (req.method !== "GET" && req.method !== "HEAD")
       return text(405, "method not allowed\n", { allow: "GET, HEAD" });
     if (path === "/api/events") return hub.open();
     if (path === "/api/status") {
-      return withSnapshot(
-        (s) =>
-          new Response(JSON.stringify(s), {
-            headers: { "content-type": "application/json; charset=utf-8", ...commonHeaders },
-          }),
-      );
+      return withSnapshot((s) => json(s));
     }
     return withSnapshot(
       (s) =>
-        new Response(renderPage(s, nowMs()), {
+        new Response(renderPage(s, nowMs(), viewOptions), {
           headers: {
             "content-type": "text/html; charset=utf-8",
             "content-security-policy": pageCsp,

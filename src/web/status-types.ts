@@ -4,6 +4,7 @@
  */
 import type { Clock, Logger } from "../lib/index.ts";
 import type { SinkUnitStatus } from "../sinks/index.ts";
+import type { CallExporter } from "./call-api-types.ts";
 
 /** One stream of a call as shown on the page: its m-line, sender and live RTP figures. */
 export interface StreamStatus {
@@ -100,6 +101,8 @@ export interface StatusServerOptions {
   snapshot: () => StatusSnapshot;
   /** Credentials required for everything but `/healthz`; absent = no authentication. */
   auth?: StatusAuth;
+  /** The calls in the spool for `/api/calls…` and the page's download links; absent = those answer 404. */
+  calls?: CallExporter;
   /** How often `/api/events` pushes the snapshot, ms. @default 1000 */
   pushIntervalMs?: number;
   /** Timers for SSE pushes and wall time for "updated"/durations. @default systemClock */

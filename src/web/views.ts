@@ -1,6 +1,6 @@
 import { pageScript } from "./assets/page-script.ts";
 import { pageStyle } from "./assets/page-style.ts";
-import { renderLiveCalls, renderRecentCalls } from "./call-views.ts";
+import { type CallViewOptions, renderLiveCalls, renderRecentCalls } from "./call-views.ts";
 import { formatBytes, formatDuration, formatTime } from "./format.ts";
 import { html, SafeHtml } from "./html.ts";
 import type { StatusSnapshot } from "./status-types.ts";
@@ -61,12 +61,16 @@ function renderCounters(counters: Record<string, number>): SafeHtml {
 }
 
 /** Renders the changing parts of the page from a snapshot (every string escaped). */
-export function renderSections(snapshot: StatusSnapshot, nowMs: number): PageSections {
+export function renderSections(
+  snapshot: StatusSnapshot,
+  nowMs: number,
+  options: CallViewOptions = {},
+): PageSections {
   return {
     header: renderHeader(snapshot, nowMs).value,
     banner: renderBanner(snapshot).value,
-    live: renderLiveCalls(snapshot.calls.live, nowMs).value,
-    recent: renderRecentCalls(snapshot.calls.recent, nowMs).value,
+    live: renderLiveCalls(snapshot.calls.live, nowMs, options).value,
+    recent: renderRecentCalls(snapshot.calls.recent, nowMs, options).value,
     counters: renderCounters(snapshot.counters).value,
   };
 }
@@ -75,8 +79,8 @@ export function renderSections(snapshot: StatusSnapshot, nowMs: number): PageSec
  * Renders the whole self-contained status page (inline CSS and JS, no external resources).
  * The script keeps the sections current from the `view` events of `/api/events`.
  */
-export function renderPage(snapshot: StatusSnapshot, nowMs: number): string {
-  const s = renderSections(snapshot, nowMs);
+export function renderPage(snapshot: StatusSnapshot, nowMs: number, options: CallViewOptions = {}): string {
+  const s = renderSections(snapshot, nowMs, options);
   // Sections come from html``; style and script are constants of this build.
   const raw = (markup: string): SafeHtml => new SafeHtml(markup);
   return html`<!doctype html>
