@@ -20,6 +20,13 @@ export interface MosquittoBroker {
 export interface StartMosquittoOptions {
   /** Port to listen on, e.g. to restart a broker on the port of a stopped one. @default a free port */
   port?: number;
+  /**
+   * Folder for mosquitto's persistence file. Given, the broker saves its sessions (subscriptions and
+   * queued QoS 1 messages of `clean: false` clients) on a clean stop and restores them when started
+   * again with the same folder, so a subscriber misses nothing across a broker restart.
+   * @default no persistence
+   */
+  persistDir?: string;
 }
 
 const mosquittoBin = "/usr/sbin/mosquitto";
@@ -37,7 +44,7 @@ export async function startMosquitto(options: StartMosquittoOptions = {}): Promi
   for (let i = 0; i < attempts; i++) {
     const port = options.port ?? (await freePort());
     try {
-      return await launch(port);
+      return await launch(port, options.persistDir);
     } catch (err) {
       lastError = err;
     }
@@ -45,14 +52,18 @@ export async function startMosquitto(options: StartMosquittoOptions = {}): Promi
   throw lastError;
 }
 
-async function launch(port: number): Promise<MosquittoBroker> {
+async function launch(port: number, persistDir: string | undefined): Promise<MosquittoBroker> {
   const dir = mkdtempSync(join(tmpdir(), "mosquitto-test-"));
   const conf = join(dir, "mosquitto.conf");
   writeFileSync(
     conf,
-    [`listener ${port} 127.0.0.1`, "allow_anonymous true", "persistence false", "log_dest stderr", ""].join(
-      "\n",
-    ),
+    [
+      `listener ${port} 127.0.0.1`,
+      "allow_anonymous true",
+      ...(persistDir ? ["persistence true", `persistence_location ${persistDir}/`] : ["persistence false"]),
+      "log_dest stderr",
+      "",
+    ].join("\n"),
   );
   const child = spawn(mosquittoBin, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";

@@ -1,7 +1,9 @@
 /**
  * Sends a headerless G.711 file as one paced RTP stream (RFC 3550), 160 bytes (20 ms at 8 kHz) per packet,
  * starting with the marker bit, and exits when the file ends. The payload bytes are the file's bytes,
- * unchanged; a last partial frame is sent as it is.
+ * unchanged; a last partial frame is sent as it is. With `--loops N` the file is sent N times back to
+ * back as one stream (sequence numbers and timestamps run on, the marker only on the first packet), like
+ * SIPp's `rtp_stream="file,N,pt"`.
  *
  * SIPp's `rtp_stream` can only reach the first m-line of an answer (test/interop/README.md), so the SIPREC
  * scenarios start this helper with `<exec command=…>` for m-line 2.
@@ -22,11 +24,15 @@ interface SendOptions {
   file: string;
   payloadType: number;
   ssrc: number;
+  /** Times the file is sent back to back, ≥ 1. */
+  loops: number;
 }
 
 function usage(message: string): never {
   console.error(`rtp-send: ${message}`);
-  console.error("usage: bun test/interop/rtp-send.ts --to HOST:PORT --file FILE --pt 0|8 --ssrc N");
+  console.error(
+    "usage: bun test/interop/rtp-send.ts --to HOST:PORT --file FILE --pt 0|8 --ssrc N [--loops N]",
+  );
   process.exit(2);
 }
 
@@ -53,12 +59,21 @@ function parseArgs(argv: string[]): SendOptions {
   if (payloadType !== 0 && payloadType !== 8) usage("--pt must be 0 (PCMU) or 8 (PCMA)");
   const file = args.get("file") ?? usage("--file is required");
   const ssrc = parseSsrc(args.get("ssrc") ?? usage("--ssrc is required"));
-  return { host, port, file, payloadType, ssrc };
+  const loops = Number(args.get("loops") ?? "1");
+  if (!Number.isInteger(loops) || loops < 1) usage("--loops must be an integer ≥ 1");
+  return { host, port, file, payloadType, ssrc, loops };
+}
+
+/** The bytes of `file` `times` times back to back. */
+function repeat(file: Uint8Array, times: number): Uint8Array {
+  const out = new Uint8Array(file.length * times);
+  for (let i = 0; i < times; i++) out.set(file, i * file.length);
+  return out;
 }
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
-  const payload = await Bun.file(options.file).bytes();
+  const payload = repeat(await Bun.file(options.file).bytes(), options.loops);
   const socket = await Bun.udpSocket({});
   const packet = new Uint8Array(headerBytes + frameBytes);
   const view = new DataView(packet.buffer);
