@@ -1,7 +1,7 @@
 import type { Clock, Logger } from "../lib/index.ts";
 import { errorMessage, type TypedEmitter, uuidv7 } from "../lib/index.ts";
 import type { CallClock, PayloadFormat, PortPool, RtpReceiver, RtpReceiverStats } from "../media/index.ts";
-import { createRtpReceiver } from "../media/index.ts";
+import { createRtpReceiver, MediaError } from "../media/index.ts";
 import type { OfferedMedia } from "../sdp/index.ts";
 import type { RecordingMetadata } from "../siprec/index.ts";
 import { bindStreams } from "../siprec/index.ts";
@@ -39,6 +39,9 @@ interface ActiveStream {
   port: number;
   paused: boolean;
 }
+
+/** RTP ports tried for one stream before giving up (ports other sockets hold are skipped). */
+const bindAttempts = 8;
 
 const zeroStats: RtpReceiverStats = {
   packetsReceived: 0,
@@ -267,7 +270,6 @@ export class RecordingSession {
         rate: audio.rate,
       });
     }
-    const port = this.#ctx.ports.allocate();
     const record: StreamRecord = {
       streamId: 0,
       callId: this.call.callId,
@@ -285,26 +287,58 @@ export class RecordingSession {
     const active: ActiveStream = {
       record,
       decision,
-      port,
+      port: 0,
       paused: false,
       receiver: undefined as unknown as RtpReceiver,
     };
     const remoteAddress = offer?.address;
-    active.receiver = createRtpReceiver({
-      address: this.#ctx.mediaAddress,
-      port,
-      formats,
-      ...(this.#ctx.latch || !remoteAddress || remoteAddress === "0.0.0.0"
+    const source =
+      this.#ctx.latch || !remoteAddress || remoteAddress === "0.0.0.0"
         ? { latch: true }
-        : { remote: { address: remoteAddress, port: 0 }, latch: false }),
-      reorderMs: this.#ctx.reorderMs,
-      callClock: this.#callClock,
-      clock: this.#ctx.clock,
-      logger: this.#ctx.logger,
-      onFrame: (frame) => this.#onFrame(active, frame),
-    });
+        : { remote: { address: remoteAddress, port: 0 }, latch: false };
+    await this.#bind(active, (port) =>
+      createRtpReceiver({
+        address: this.#ctx.mediaAddress,
+        port,
+        formats,
+        ...source,
+        reorderMs: this.#ctx.reorderMs,
+        callClock: this.#callClock,
+        clock: this.#ctx.clock,
+        logger: this.#ctx.logger,
+        onFrame: (frame) => this.#onFrame(active, frame),
+      }),
+    );
     this.#streams.set(decision.offer.index, active);
-    await active.receiver.start();
+  }
+
+  /**
+   * Binds a receiver on a port from the pool. A port some other socket holds (the media range may
+   * overlap the system's ephemeral ports) is kept out of the pool while the next one is tried, up to
+   * {@link bindAttempts} ports; then they all go back.
+   * @throws MediaPortsExhaustedError when the pool is empty; MediaError MEDIA_BIND after the last attempt.
+   */
+  async #bind(active: ActiveStream, create: (port: number) => RtpReceiver): Promise<void> {
+    const busy: number[] = [];
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const port = this.#ctx.ports.allocate();
+        const receiver = create(port);
+        try {
+          await receiver.start();
+          active.port = port;
+          active.receiver = receiver;
+          return;
+        } catch (err) {
+          receiver.close();
+          busy.push(port);
+          if (!(err instanceof MediaError && err.code === "MEDIA_BIND") || attempt >= bindAttempts) throw err;
+          this.#ctx.logger.debug("RTP port in use, trying another", { code: "MEDIA_BIND", port });
+        }
+      }
+    } finally {
+      for (const port of busy) this.#ctx.ports.release(port);
+    }
   }
 
   #onFrame(active: ActiveStream, frame: FrameInput): void {

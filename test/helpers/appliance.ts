@@ -38,9 +38,12 @@ export async function freePort(): Promise<number> {
   }
 }
 
-/** A media port range unlikely to collide with other test files running in parallel. */
+/**
+ * A media port range unlikely to collide with other test files running in parallel, below Linux's
+ * ephemeral range (32768–60999) so client sockets of other processes do not sit on it.
+ */
 export function mediaPortRange(): [number, number] {
-  const base = 42000 + 2 * Math.floor(Math.random() * 9000);
+  const base = 20000 + 2 * Math.floor(Math.random() * 6000);
   return [base, base + 199];
 }
 
