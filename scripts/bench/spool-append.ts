@@ -8,7 +8,7 @@
  *    same inserts through bun:sqlite, plus 50-frame range reads from a reopened (cold) file.
  *
  * Usage: `bun scripts/bench/spool-append.ts [--streams 2000] [--seconds 10] [--synchronous normal|full]
- *   [--commit-ms 100] [--skip-paced] [--skip-layouts]`
+ *   [--commit-ms 100] [--checkpoint worker|inline] [--skip-fast] [--skip-paced] [--skip-layouts]`
  */
 import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
@@ -24,6 +24,8 @@ const { values: args } = parseArgs({
     seconds: { type: "string", default: "10" },
     synchronous: { type: "string", default: "normal" },
     "commit-ms": { type: "string", default: "100" },
+    checkpoint: { type: "string", default: "worker" },
+    "skip-fast": { type: "boolean", default: false },
     "skip-paced": { type: "boolean", default: false },
     "skip-layouts": { type: "boolean", default: false },
   },
@@ -31,6 +33,7 @@ const { values: args } = parseArgs({
 const streams = Number(args.streams);
 const seconds = Number(args.seconds);
 const synchronous = args.synchronous === "full" ? "full" : "normal";
+const checkpoint = args.checkpoint === "inline" ? "inline" : "worker";
 const frameMs = 20;
 const commitMs = Number(args["commit-ms"]);
 const commitEveryTicks = Math.max(1, Math.round(commitMs / frameMs));
@@ -46,7 +49,12 @@ interface Load {
 
 function setUp(): Load {
   const dir = mkdtempSync(join(tmpdir(), "bench-spool-"));
-  const spool = openSqliteSpool({ path: join(dir, "spool.db"), synchronous, commitIntervalMs: noTimerMs });
+  const spool = openSqliteSpool({
+    path: join(dir, "spool.db"),
+    synchronous,
+    checkpoint,
+    commitIntervalMs: noTimerMs,
+  });
   const callId = "0190c0de-0000-7000-8000-000000000001";
   spool.createCall({
     callId,
@@ -241,8 +249,9 @@ function mb(bytes: number): string {
 
 console.log(
   `spool-append: ${streams} streams × 50 frames/s × ${seconds} s, 160-byte payloads, ` +
-    `commit every ${commitEveryTicks * frameMs} ms, synchronous=${synchronous}, Bun ${Bun.version}`,
+    `commit every ${commitEveryTicks * frameMs} ms, synchronous=${synchronous}, checkpoint=${checkpoint}, ` +
+    `Bun ${Bun.version}`,
 );
-runFast();
+if (!args["skip-fast"]) runFast();
 if (!args["skip-paced"]) await runPaced();
 if (!args["skip-layouts"]) for (const [name, ddl] of Object.entries(layouts)) runLayout(name, ddl);

@@ -8,7 +8,7 @@ import {
   type StreamRow,
   streamFromRow,
 } from "./rows.ts";
-import type { CallRecord, CallState, StreamRecord } from "./spool-types.ts";
+import type { CallRecord, CallState, ListCallsOptions, StreamRecord } from "./spool-types.ts";
 
 /**
  * The `calls` and `streams` tables: written at once (call rate), participants and correlation ids
@@ -61,15 +61,39 @@ export class CallStore {
     return row === null ? undefined : callFromRow(row);
   }
 
-  /** Most recent first (by start time, then call id). */
-  listCalls(options: { limit?: number; state?: CallState }): CallRecord[] {
+  /** By start time, then call id: most recent first, or oldest first with `order: "oldest"`. */
+  listCalls(options: ListCallsOptions): CallRecord[] {
+    const states: readonly CallState[] =
+      options.state === undefined ? [] : typeof options.state === "string" ? [options.state] : options.state;
+    if (options.state !== undefined && states.length === 0) return [];
+    const where = states.length === 0 ? "" : `WHERE state IN (${states.map(() => "?").join(", ")})`;
+    const dir = options.order === "oldest" ? "ASC" : "DESC";
     return this.#db
-      .query<CallRow, [string | null, number]>(
-        `SELECT * FROM calls WHERE ?1 IS NULL OR state = ?1
-           ORDER BY started_us DESC, call_id DESC LIMIT ?2`,
+      .query<CallRow, (string | number)[]>(
+        `SELECT * FROM calls ${where} ORDER BY started_us ${dir}, call_id ${dir} LIMIT ?`,
       )
-      .all(options.state ?? null, options.limit ?? -1)
+      .all(...states, options.limit ?? -1)
       .map(callFromRow);
+  }
+
+  /** Ids of the streams of a call that have not ended (`ended_us = 0`). */
+  openStreamIds(callId: string): number[] {
+    return this.#db
+      .query<{ stream_id: number }, [string]>(
+        "SELECT stream_id FROM streams WHERE call_id = ? AND ended_us = 0 ORDER BY stream_id",
+      )
+      .all(callId)
+      .map((row) => row.stream_id);
+  }
+
+  /** Ids of every stream of a call. */
+  streamIds(callId: string): number[] {
+    return this.#db
+      .query<{ stream_id: number }, [string]>(
+        "SELECT stream_id FROM streams WHERE call_id = ? ORDER BY stream_id",
+      )
+      .all(callId)
+      .map((row) => row.stream_id);
   }
 
   /** @throws SpoolError `SPOOL_UNKNOWN_CALL` if no such call is stored. */

@@ -10,9 +10,17 @@ import type { OutboxEvent, OutboxEventInput } from "./spool-types.ts";
  */
 export class EventOutbox {
   readonly #db: Database;
+  /** Events stored and not acknowledged (counted once at open, then kept up to date). */
+  #depth: number;
 
   constructor(db: Database) {
     this.#db = db;
+    this.#depth = db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM events").get()?.n ?? 0;
+  }
+
+  /** Events stored and not yet acknowledged. */
+  get depth(): number {
+    return this.#depth;
   }
 
   /**
@@ -25,6 +33,7 @@ export class EventOutbox {
         .query("INSERT INTO events (name, call_id, time_us, body) VALUES (?, ?, ?, ?)")
         .run(event.name, event.callId, event.time, event.body),
     );
+    this.#depth++;
     return Number(lastInsertRowid);
   }
 
@@ -43,8 +52,9 @@ export class EventOutbox {
    * @throws SpoolError `SPOOL_WRITE`.
    */
   ack(eventSeq: number): void {
-    guardWrite(`ack event ${eventSeq}`, () =>
+    const { changes } = guardWrite(`ack event ${eventSeq}`, () =>
       this.#db.query("DELETE FROM events WHERE event_seq = ?").run(eventSeq),
     );
+    this.#depth -= changes;
   }
 }

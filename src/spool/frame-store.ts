@@ -1,74 +1,72 @@
 import type { Database, Statement } from "bun:sqlite";
-import { FrameKind } from "../lib/index.ts";
+import { FrameKind, GapReason } from "../lib/index.ts";
+import { ChunkTable } from "./chunk-table.ts";
+import { type LiveStream, type OpenRun, writeStreamChunks } from "./chunk-writer.ts";
 import { SpoolError } from "./errors.ts";
-import { type FrameRow, frameFromRow } from "./rows.ts";
+import { PendingRun } from "./pending-run.ts";
+import type { SpoolBudget } from "./spool-budget.ts";
 import type { FrameInput, FrameRecord, StreamFrameTotals } from "./spool-types.ts";
 
-/** In-memory state of a stream that may still receive frames (created here, or not ended at open). */
-interface LiveStream {
-  /** The stream. */
-  readonly streamId: number;
-  /** Highest idx committed to SQLite. */
-  committedIdx: number;
-  /** Frames appended since the last commit; `pending[i]` has idx `committedIdx + 1 + i`. */
-  readonly pending: FrameInput[];
-  /** Whether the stream is in the dirty list of the next commit. */
-  dirty: boolean;
-}
-
-type InsertParams = [number, number, number, number, number, number, number, number, number, Uint8Array];
+/** The payload of every DISCARDED gap (shared, never written to). */
+const noPayload = new Uint8Array(0);
 
 /**
- * The `frames` table with its group commit (DESIGN.md §4): appends go to an in-memory pending list
- * per stream (no SQLite on the hot path); {@link FrameStore.commit} writes every pending frame in one
- * transaction; reads merge committed rows and pending frames in idx order.
+ * Frames with their group commit (DESIGN.md §4): appends go to an in-memory pending list per stream
+ * (no SQLite on the hot path); {@link FrameStore.commit} writes every stream's pending frames as one
+ * chunk row in one transaction (or grows the stream's open run of DISCARDED gaps); reads merge
+ * stored chunks and pending frames in idx order. Audio the {@link SpoolBudget} does not admit is
+ * turned into a DISCARDED gap in place.
  * @internal used by `SqliteSpool` only.
  */
 export class FrameStore {
   readonly #db: Database;
+  readonly #budget: SpoolBudget;
+  readonly #table: ChunkTable;
   /** Streams that may receive frames, by id. */
   readonly #live = new Map<number, LiveStream>();
   /** Streams with pending frames, in the order they got their first one since the last commit. */
   #dirty: LiveStream[] = [];
   /** Frames waiting for the next commit, all streams. */
   #pendingCount = 0;
+  /** Payload bytes of the pending frames. */
+  #pendingPayloadBytes = 0;
   /** Frames appended since open. */
   #appended = 0;
+  /** AUDIO frames turned into DISCARDED gaps since open. */
+  #discarded = 0;
   readonly #begin: Statement;
   readonly #commit: Statement;
   readonly #rollback: Statement;
-  readonly #insert: Statement<unknown, InsertParams>;
-  readonly #readFrom: Statement<FrameRow, [number, number, number]>;
-  readonly #storedLast: Statement<{ last: number }, [number]>;
-  readonly #countStored: Statement<{ n: number }, [number]>;
   readonly #streamEnded: Statement<{ ended_us: number }, [number]>;
 
-  constructor(db: Database) {
+  constructor(db: Database, budget: SpoolBudget) {
     this.#db = db;
+    this.#budget = budget;
+    this.#table = new ChunkTable(db);
     this.#begin = db.prepare("BEGIN IMMEDIATE");
     this.#commit = db.prepare("COMMIT");
     this.#rollback = db.prepare("ROLLBACK");
-    this.#insert = db.prepare(
-      `INSERT INTO frames (stream_id, idx, kind, flags, gap_reason, rtp_seq, pos, capture_us,
-         duration_samples, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.#readFrom = db.prepare(
-      `SELECT idx, kind, flags, gap_reason, rtp_seq, pos, capture_us, duration_samples, payload
-         FROM frames WHERE stream_id = ? AND idx >= ? ORDER BY idx LIMIT ?`,
-    );
-    this.#storedLast = db.prepare(
-      `SELECT MAX(last_idx, COALESCE((SELECT MAX(idx) FROM frames WHERE stream_id = ?1), 0)) AS last
-         FROM streams WHERE stream_id = ?1`,
-    );
-    this.#countStored = db.prepare("SELECT COUNT(*) AS n FROM frames WHERE stream_id = ?");
     this.#streamEnded = db.prepare("SELECT ended_us FROM streams WHERE stream_id = ?");
     const open = db.query<{ stream_id: number }, []>("SELECT stream_id FROM streams WHERE ended_us = 0");
-    for (const row of open.all()) this.track(row.stream_id, this.#storedLastIdx(row.stream_id));
+    for (const row of open.all()) this.track(row.stream_id, this.#table.lastIdx(row.stream_id));
+  }
+
+  /** The stored frames (for the purge). */
+  get table(): ChunkTable {
+    return this.#table;
   }
 
   /** Starts accepting frames for a stream whose highest stored idx is `lastIdx`. */
   track(streamId: number, lastIdx: number): void {
-    this.#live.set(streamId, { streamId, committedIdx: lastIdx, pending: [], dirty: false });
+    this.#live.set(streamId, {
+      streamId,
+      committedIdx: lastIdx,
+      pending: [],
+      overflow: [],
+      overflowFrames: 0,
+      dirty: false,
+      run: undefined,
+    });
   }
 
   /**
@@ -77,7 +75,7 @@ export class FrameStore {
    */
   retire(streamId: number): number {
     const live = this.#live.get(streamId);
-    if (live === undefined) return this.#storedLastIdx(streamId);
+    if (live === undefined) return this.#table.lastIdx(streamId);
     this.#live.delete(streamId);
     return live.committedIdx;
   }
@@ -88,22 +86,35 @@ export class FrameStore {
   }
 
   /**
-   * Queues a frame (hot path: a map lookup and an array push; the object is kept, not copied).
+   * Queues a frame (hot path: a map lookup and an array push; the object is kept, not copied). AUDIO
+   * the budget does not admit becomes a DISCARDED gap, in the caller's object.
    * @returns its idx.
    * @throws SpoolError `SPOOL_UNKNOWN_STREAM` / `SPOOL_STREAM_ENDED`.
    */
   append(streamId: number, frame: FrameInput): number {
     const live = this.#live.get(streamId);
     if (live === undefined) throw this.#notLive(streamId);
-    const pending = live.pending;
-    pending.push(frame);
+    if (frame.kind !== FrameKind.Audio) this.#budget.addGap();
+    else if (this.#budget.admitAudio(frame.payload.byteLength, this.#pendingCount)) {
+      this.#pendingPayloadBytes += frame.payload.byteLength;
+    } else {
+      discard(frame);
+      this.#discarded++;
+    }
+    if (live.overflowFrames > 0 || this.#pendingCount >= this.#budget.maxPendingFrames) {
+      const tail = live.overflow.at(-1);
+      if (tail === undefined || !tail.extend(frame)) live.overflow.push(new PendingRun(frame));
+      live.overflowFrames++;
+    } else {
+      live.pending.push(frame);
+    }
     if (!live.dirty) {
       live.dirty = true;
       this.#dirty.push(live);
     }
     this.#pendingCount++;
     this.#appended++;
-    return live.committedIdx + pending.length;
+    return live.committedIdx + live.pending.length + live.overflowFrames;
   }
 
   /**
@@ -114,58 +125,72 @@ export class FrameStore {
   commit(): number {
     const dirty = this.#dirty;
     if (dirty.length === 0) return 0;
-    const insert = this.#insert;
+    const runs: (OpenRun | undefined)[] = new Array(dirty.length);
     this.#begin.run();
     try {
-      for (let s = 0; s < dirty.length; s++) {
-        const stream = dirty[s]!;
-        const pending = stream.pending;
-        const base = stream.committedIdx + 1;
-        for (let i = 0; i < pending.length; i++) {
-          const f = pending[i]!;
-          insert.run(
-            stream.streamId,
-            base + i,
-            f.kind,
-            f.flags,
-            f.gapReason,
-            f.rtpSeq,
-            f.pos,
-            f.captureUs,
-            f.durationSamples,
-            f.payload,
-          );
-        }
-      }
+      for (let s = 0; s < dirty.length; s++) runs[s] = writeStreamChunks(this.#table, dirty[s]!);
       this.#commit.run();
     } catch (err) {
       this.#rollbackQuietly();
       throw err;
     }
     const committed = this.#pendingCount;
-    for (const stream of dirty) {
-      stream.committedIdx += stream.pending.length;
+    for (let s = 0; s < dirty.length; s++) {
+      const stream = dirty[s]!;
+      stream.committedIdx += stream.pending.length + stream.overflowFrames;
       stream.pending.length = 0;
+      stream.overflow = [];
+      stream.overflowFrames = 0;
       stream.dirty = false;
+      stream.run = runs[s];
     }
     this.#dirty = [];
     this.#pendingCount = 0;
+    this.#pendingPayloadBytes = 0;
     return committed;
   }
 
-  /** Frames with `idx >= fromIdx`, ascending, at most `limit`: committed rows, then pending frames. */
+  /**
+   * Turns every pending AUDIO frame into a DISCARDED gap in place (after a commit failed with
+   * SQLITE_FULL: the gaps are tiny and keep the timeline), and returns how many were turned.
+   */
+  discardPending(): number {
+    let turned = 0;
+    for (const stream of this.#dirty) {
+      for (const frame of stream.pending) {
+        if (frame.kind !== FrameKind.Audio) continue;
+        discard(frame);
+        turned++;
+      }
+    }
+    this.#discarded += turned;
+    this.#pendingPayloadBytes = 0;
+    return turned;
+  }
+
+  /** Frames with `idx >= fromIdx`, ascending, at most `limit`: stored ones, then pending ones. */
   read(streamId: number, fromIdx: number, limit: number): FrameRecord[] {
     const out: FrameRecord[] = [];
     if (limit <= 0) return out;
     const live = this.#live.get(streamId);
-    if (live === undefined || fromIdx <= live.committedIdx) {
-      for (const row of this.#readFrom.all(streamId, fromIdx, limit)) out.push(frameFromRow(streamId, row));
-    }
+    if (live === undefined || fromIdx <= live.committedIdx) this.#table.read(streamId, fromIdx, limit, out);
     if (live === undefined) return out;
     const pending = live.pending;
-    let idx = Math.max(fromIdx, live.committedIdx + 1);
-    for (let i = idx - live.committedIdx - 1; i < pending.length && out.length < limit; i++, idx++) {
+    const from = Math.max(fromIdx, live.committedIdx + 1);
+    for (
+      let i = from - live.committedIdx - 1, idx = from;
+      i < pending.length && out.length < limit;
+      i++, idx++
+    ) {
       out.push(pendingRecord(streamId, idx, pending[i]!));
+    }
+    let runIdx = live.committedIdx + pending.length + 1;
+    for (const run of live.overflow) {
+      if (out.length >= limit) break;
+      for (let k = Math.max(0, from - runIdx); k < run.count && out.length < limit; k++) {
+        out.push(run.frameAt(k, streamId, runIdx + k));
+      }
+      runIdx += run.count;
     }
     return out;
   }
@@ -173,39 +198,37 @@ export class FrameStore {
   /** Highest idx of a stream, pending included; 0 if none or unknown. */
   lastIdx(streamId: number): number {
     const live = this.#live.get(streamId);
-    return live === undefined ? this.#storedLastIdx(streamId) : live.committedIdx + live.pending.length;
+    return live === undefined
+      ? this.#table.lastIdx(streamId)
+      : live.committedIdx + live.pending.length + live.overflowFrames;
   }
 
   /** Highest committed idx of a stream; 0 if none or unknown. */
   committedIdx(streamId: number): number {
     const live = this.#live.get(streamId);
-    return live === undefined ? this.#storedLastIdx(streamId) : live.committedIdx;
+    return live === undefined ? this.#table.lastIdx(streamId) : live.committedIdx;
   }
 
   /** Frames stored for a stream, committed and pending. */
   count(streamId: number): number {
-    const stored = this.#countStored.get(streamId)?.n ?? 0;
-    return stored + (this.#live.get(streamId)?.pending.length ?? 0);
+    const live = this.#live.get(streamId);
+    return this.#table.count(streamId) + (live === undefined ? 0 : live.pending.length + live.overflowFrames);
   }
 
   /** Frame counts per stream of a call, in m-line order, committed and pending together. */
   totals(callId: string): StreamFrameTotals[] {
-    const rows = this.#db
-      .query<StreamFrameTotals, [string]>(
-        `SELECT s.stream_id AS streamId, COUNT(f.idx) AS frames,
-                COALESCE(SUM(f.kind = 1), 0) AS audioFrames, COALESCE(SUM(f.kind = 2), 0) AS gapFrames,
-                COALESCE(SUM(LENGTH(f.payload)), 0) AS bytes
-           FROM streams s LEFT JOIN frames f ON f.stream_id = s.stream_id
-          WHERE s.call_id = ? GROUP BY s.stream_id ORDER BY s.mline_index, s.stream_id`,
-      )
-      .all(callId);
+    const rows = this.#table.totals(callId);
     for (const totals of rows) {
-      for (const f of this.#live.get(totals.streamId)?.pending ?? []) {
+      const live = this.#live.get(totals.streamId);
+      if (live === undefined) continue;
+      for (const f of live.pending) {
         totals.frames++;
         if (f.kind === FrameKind.Audio) totals.audioFrames++;
         else totals.gapFrames++;
         totals.bytes += f.payload.byteLength;
       }
+      totals.frames += live.overflowFrames;
+      totals.gapFrames += live.overflowFrames;
     }
     return rows;
   }
@@ -215,19 +238,25 @@ export class FrameStore {
     return this.#pendingCount;
   }
 
+  /** Payload bytes waiting for the next commit. */
+  get pendingPayloadBytes(): number {
+    return this.#pendingPayloadBytes;
+  }
+
   /** Frames appended since open. */
   get appendedCount(): number {
     return this.#appended;
   }
 
-  /** Finalizes the prepared statements (before the database closes). */
-  finalize(): void {
-    for (const st of [this.#begin, this.#commit, this.#rollback, this.#insert, this.#readFrom]) st.finalize();
-    for (const st of [this.#storedLast, this.#countStored, this.#streamEnded]) st.finalize();
+  /** AUDIO frames stored as DISCARDED gaps since open. */
+  get discardedCount(): number {
+    return this.#discarded;
   }
 
-  #storedLastIdx(streamId: number): number {
-    return this.#storedLast.get(streamId)?.last ?? 0;
+  /** Finalizes the prepared statements (before the database closes). */
+  finalize(): void {
+    for (const st of [this.#begin, this.#commit, this.#rollback, this.#streamEnded]) st.finalize();
+    this.#table.finalize();
   }
 
   #notLive(streamId: number): SpoolError {
@@ -244,6 +273,13 @@ export class FrameStore {
       // SQLite already rolled back (it does on SQLITE_FULL and some I/O errors); nothing else to undo.
     }
   }
+}
+
+/** Turns an AUDIO frame into a GAP with reason DISCARDED: same idx, pos, times and duration, no payload. */
+function discard(frame: FrameInput): void {
+  frame.kind = FrameKind.Gap;
+  frame.gapReason = GapReason.Discarded;
+  frame.payload = noPayload;
 }
 
 function pendingRecord(streamId: number, idx: number, f: FrameInput): FrameRecord {

@@ -6,4 +6,5 @@
 export { FrameFlags, FrameKind, GapReason } from "../lib/index.ts";
 export { SpoolError, type SpoolErrorCode } from "./errors.ts";
 export type * from "./spool-types.ts";
-export { openSqliteSpool, SqliteSpool, type SqliteSpoolOptions } from "./sqlite-spool.ts";
+export { openSqliteSpool, SqliteSpool } from "./sqlite-spool.ts";
+export type { SqliteSpoolOptions } from "./sqlite-spool-options.ts";

@@ -13,12 +13,19 @@ export interface ConnectionSettings {
   busyTimeoutMs: number;
 }
 
+/**
+ * `PRAGMA journal_size_limit`, bytes: when the WAL starts over after a complete checkpoint, a WAL
+ * file that grew past this (a burst the checkpoints could not keep up with) is cut back to it.
+ */
+const walSizeLimitBytes = 64 * 1024 * 1024;
+
 /** Highest schema version this build knows (`PRAGMA user_version` after migrating). */
 export const schemaVersion: number = migrations.at(-1)?.version ?? 0;
 
 /**
  * Opens (creating the parent folder and the file if needed) and migrates the spool database:
- * WAL journal, the given synchronous mode and busy timeout, schema at {@link schemaVersion}.
+ * WAL journal (its file cut back to 64 MiB after a reset), the given synchronous mode and busy
+ * timeout, schema at {@link schemaVersion}.
  * @throws SpoolError `SPOOL_OPEN` with the path and SQLite's message when any step fails.
  */
 export function openSpoolDatabase(path: string, settings: ConnectionSettings, logger: Logger): Database {
@@ -29,6 +36,7 @@ export function openSpoolDatabase(path: string, settings: ConnectionSettings, lo
     db.run(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(settings.busyTimeoutMs))}`);
     db.run("PRAGMA journal_mode = WAL");
     db.run(`PRAGMA synchronous = ${settings.synchronous === "full" ? "FULL" : "NORMAL"}`);
+    db.run(`PRAGMA journal_size_limit = ${walSizeLimitBytes}`);
     migrate(db, migrations, logger);
     return db;
   } catch (err) {

@@ -140,6 +140,88 @@ export interface SpoolStats {
   commits: number;
   /** Group commits that failed (disk full, I/O error, lock timeout); their frames stayed pending. */
   commitErrors: number;
+  /**
+   * AUDIO frames stored as GAP frames with reason DISCARDED since start (the spool was full, a
+   * commit failed with SQLITE_FULL, or too many frames waited for a failing commit): audio lost,
+   * declared on the timeline (DESIGN.md §4).
+   */
+  framesDiscarded: number;
+}
+
+/**
+ * How full the spool is (DESIGN.md §4, `spool.max_bytes`, `spool.min_free_disk`), for the 503 decision
+ * of INVITE and OPTIONS, SPOOLHIGHWATER and metrics.
+ */
+export interface SpoolLevel {
+  /**
+   * Bytes in use: the database's used pages ((page_count − freelist_count) × page_size, so it falls
+   * after a purge even though the file does not shrink) plus an estimate of the frames waiting for
+   * the next commit.
+   */
+  bytes: number;
+  /** The cap (`spool.max_bytes`), bytes. */
+  maxBytes: number;
+  /** Free disk space of the spool's filesystem for this user (statfs `bavail × bsize`), bytes; checked about once a second. */
+  freeDiskBytes: number;
+  /** Free disk space to keep (`spool.min_free_disk`), bytes. */
+  minFreeDisk: number;
+  /**
+   * Above the high-water mark: `bytes ≥ highWaterRatio × maxBytes` or `freeDiskBytes < minFreeDisk`.
+   * New calls (INVITE) and OPTIONS must be refused with 503; live calls keep recording.
+   */
+  highWater: boolean;
+  /**
+   * Nothing more can be stored: `bytes` reached the cap (less a small reserve for gaps, calls and
+   * events), free disk is below `minFreeDisk / 2`, or the last commit failed with SQLITE_FULL. While
+   * full, audio frames are stored as DISCARDED gaps.
+   */
+  full: boolean;
+}
+
+/** Options of {@link Spool.purge}. */
+export interface PurgeOptions {
+  /** Retention (`spool.retain`): a call is kept at least this long after it ended, ms. */
+  retainMs: number;
+  /** Now, µs since the Unix epoch (compared with the calls' `endedUs`). */
+  nowUs: number;
+  /** Whether every sink has delivered the call (the sink dispatcher answers); undelivered calls are kept. */
+  isDelivered: (callId: string) => boolean;
+  /** Frames to delete in this call at most (whole batches); the next call goes on. @default unlimited */
+  limit?: number;
+  /** Time to spend in this call at most, ms (checked between batches of a few thousand frames). @default 20 */
+  budgetMs?: number;
+}
+
+/** What one {@link Spool.purge} call did. */
+export interface PurgeResult {
+  /** Calls removed completely (frames, streams, cursors and the call row). */
+  callsPurged: number;
+  /** Frames deleted (also of calls not finished yet). */
+  framesDeleted: number;
+  /** How much `level().bytes` fell, bytes (pages freed for reuse; the file keeps its size). */
+  bytesFreed: number;
+  /** Whether purgeable audio is left (the limit or the time budget stopped it): call again soon. */
+  more: boolean;
+}
+
+/** Filter of {@link Spool.listCursors}; absent fields match every cursor. */
+export interface CursorFilter {
+  /** Only delivered (`true`) or only undelivered (`false`) units. */
+  done?: boolean;
+  /** Only cursors of this call. */
+  callId?: string;
+  /** Only cursors of this sink. */
+  sink?: string;
+}
+
+/** Options of {@link Spool.listCalls}. */
+export interface ListCallsOptions {
+  /** At most this many calls. @default unlimited */
+  limit?: number;
+  /** Only calls in this state, or in any of these states. @default every state */
+  state?: CallState | readonly CallState[];
+  /** `newest` (start time descending, the default) or `oldest` first. @default "newest" */
+  order?: "newest" | "oldest";
 }
 
 /** Frame counts of one stream, committed and pending together (for the page, `spool ls` and checks). */
@@ -197,8 +279,11 @@ export interface Spool {
   endCall(callId: string, state: Exclude<CallState, "live">, reason: string, endedUs: number): void;
   /** A call by id, or undefined. */
   getCall(callId: string): CallRecord | undefined;
-  /** Most recent calls first. */
-  listCalls(options?: { limit?: number; state?: CallState }): CallRecord[];
+  /**
+   * Calls by start time (most recent first unless `order: "oldest"`), optionally of some states only:
+   * `{ state: ["completed", "recovered"], order: "oldest" }` lists every call that is not live.
+   */
+  listCalls(options?: ListCallsOptions): CallRecord[];
   /**
    * Creates a stream and returns it with its new `streamId` (never reused); it accepts frames from now.
    * @throws SpoolError `SPOOL_UNKNOWN_CALL`, `SPOOL_WRITE`.
@@ -215,7 +300,12 @@ export interface Spool {
   /**
    * Appends a frame to a stream (hot path, ~100k/s) and returns its `idx`. The frame is only queued
    * for the next group commit: the spool keeps the object and its payload (no copy), so the caller
-   * must not change or reuse either afterwards.
+   * must not change or reuse either afterwards. When its audio cannot be stored (the spool is
+   * {@link SpoolLevel.full}, or too many frames wait for a failing commit), the spool turns the frame
+   * object itself into a GAP with reason DISCARDED (same idx, seq, pos, capture time, duration and
+   * flags; empty payload) before returning, so what the caller forwards live matches what is stored;
+   * it never throws for that. Frames still waiting when a commit fails with SQLITE_FULL are turned
+   * the same way, later (a live reader that already sent one sent its audio).
    * @throws SpoolError `SPOOL_UNKNOWN_STREAM` if the stream was not created, `SPOOL_STREAM_ENDED` after
    * `endStream`.
    */
@@ -232,8 +322,18 @@ export interface Spool {
   getCursor(callId: string, sink: string, unit: string): SinkCursor | undefined;
   /** Creates or replaces a sink unit's cursor. */
   saveCursor(cursor: SinkCursor): void;
+  /** Stored cursors matching `filter`, ordered by call, sink and unit. */
+  listCursors(filter?: CursorFilter): SinkCursor[];
   /** Calls that were `live` when the spool was opened: the ones a crash interrupted (DESIGN.md §4 recovery). */
   listLiveCallsAtOpen(): CallRecord[];
+  /**
+   * Crash recovery (DESIGN.md §4): closes every call that was `live` when the spool was opened and
+   * still is (state and reason `recovered`, `endedUs`), ends its open streams at their last committed
+   * frame, and returns the closed calls (so the app publishes SESSIONCOMPLETED with reason
+   * `recovered` and the sinks deliver them). Calls again return nothing.
+   * @throws SpoolError `SPOOL_WRITE` if the calls cannot be closed (nothing is changed then).
+   */
+  recoverLiveCalls(endedUs: number): CallRecord[];
   /** Frame counts per stream of a call, in m-line order (pending frames included). */
   frameTotals(callId: string): StreamFrameTotals[];
   /**
@@ -245,6 +345,18 @@ export interface Spool {
   pendingEvents(limit: number): OutboxEvent[];
   /** Removes an event from the outbox once the broker acknowledged it (MQTT PUBACK); unknown seqs are ignored. */
   ackEvent(eventSeq: number): void;
+  /** Events in the outbox (not yet acknowledged), for metrics. */
+  outboxDepth(): number;
+  /** How full the spool is (cheap: called for every INVITE and OPTIONS). */
+  level(): SpoolLevel;
+  /**
+   * Deletes the audio of calls that are not live, ended more than `retainMs` ago and are delivered
+   * (`isDelivered`), oldest first, in small batches so one call returns within about `budgetMs`;
+   * once all frames of a call are gone its streams, cursors and row go too. Freed pages are reused
+   * by new frames, so `level().bytes` falls (the file does not shrink).
+   * @throws SpoolError `SPOOL_WRITE` if SQLite refuses a delete (what was deleted before stays deleted).
+   */
+  purge(options: PurgeOptions): PurgeResult;
   /**
    * Commits pending frames now (also run by the group-commit timer, which never throws).
    * @throws SpoolError `SPOOL_WRITE` if the commit fails; the frames stay pending and are retried.

@@ -1,5 +1,6 @@
-import type { Database } from "bun:sqlite";
+import type { Database, Statement } from "bun:sqlite";
 import { statSync } from "node:fs";
+import { dirname } from "node:path";
 import {
   type Clock,
   errorMessage,
@@ -10,50 +11,48 @@ import {
   type TimerHandle,
 } from "../lib/index.ts";
 import { CallStore } from "./call-store.ts";
-import { guardWrite, SpoolError, sqliteCodeOf } from "./errors.ts";
+import { Checkpointer } from "./checkpointer.ts";
+import { CursorStore } from "./cursor-store.ts";
+import { SpoolError, sqliteCodeOf } from "./errors.ts";
 import { EventOutbox } from "./event-outbox.ts";
 import { FrameStore } from "./frame-store.ts";
-import { type CallRow, type CursorRow, callFromRow, cursorFromRow } from "./rows.ts";
+import { GroupCommit } from "./group-commit.ts";
+import { SpoolPurger } from "./purge.ts";
+import { closeCrashedCalls } from "./recovery.ts";
+import { type CallRow, callFromRow } from "./rows.ts";
 import { openSpoolDatabase } from "./schema.ts";
+import { SpoolBudget } from "./spool-budget.ts";
 import type {
   CallRecord,
   CallState,
+  CursorFilter,
   FrameInput,
   FrameRecord,
+  ListCallsOptions,
   OutboxEvent,
   OutboxEventInput,
+  PurgeOptions,
+  PurgeResult,
   SinkCursor,
   Spool,
+  SpoolLevel,
   SpoolStats,
   StreamFrameTotals,
   StreamRecord,
 } from "./spool-types.ts";
+import { checkSpoolOptions, type SqliteSpoolOptions } from "./sqlite-spool-options.ts";
 
-/** Options of {@link openSqliteSpool}. */
-export interface SqliteSpoolOptions {
-  /** Database file (`spool.path`); its folder is created if missing. `":memory:"` for tests. */
-  path: string;
-  /** Group-commit interval, ms (`spool.commit_interval_ms`). @default 100 */
-  commitIntervalMs?: number;
-  /** `normal` survives a process crash, `full` also a power cut (`spool.synchronous`). @default "normal" */
-  synchronous?: "normal" | "full";
-  /** How long a write waits for a lock held by another connection (a tool), ms. @default 5000 */
-  busyTimeoutMs?: number;
-  /** Drives the group-commit timer. @default systemClock */
-  clock?: Clock;
-  /** Where commit failures and migrations are logged. @default silentLogger */
-  logger?: Logger;
-}
-
-/** A commit failure is logged at most this often while it persists, ms. */
-const failureLogIntervalMs = 10_000;
+/** SQLite's default `wal_autocheckpoint`, pages: back in force when the checkpoint worker fails. */
+const inlineCheckpointPages = 1000;
 
 /**
  * Opens the durable spool (DESIGN.md §4): creates the parent folder, opens SQLite in WAL mode, runs
- * the schema migrations and starts the group-commit timer.
+ * the schema migrations, sets `max_page_count` from `maxBytes` and starts the group-commit timer.
  * @throws SpoolError `SPOOL_OPEN` (message names the path and SQLite's reason) when it cannot open.
+ * @throws RangeError when a bound is not a positive number (or `highWaterRatio` not in (0, 1]).
  */
 export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
+  checkSpoolOptions(options);
   const logger = (options.logger ?? silentLogger).child({ component: "spool" });
   const db = openSpoolDatabase(
     options.path,
@@ -65,29 +64,29 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
 
 /**
  * The {@link Spool} on `bun:sqlite`: calls, streams and sink cursors written at once; frames appended
- * to memory and group-committed every `commitIntervalMs` in one transaction; the MQTT events outbox.
- * A failed commit (disk full, I/O error) keeps its frames pending, is logged with the SQLite code,
- * counted in `stats().commitErrors` and retried at the next interval.
+ * to memory and group-committed every `commitIntervalMs` in one transaction; the MQTT events outbox;
+ * bounds, retention and crash recovery. A failed commit (I/O error, lock) keeps its frames pending,
+ * is logged with the SQLite code, counted in `stats().commitErrors` and retried at the next interval;
+ * one that failed with SQLITE_FULL (also counted) turns its audio into DISCARDED gaps and commits those.
  */
 export class SqliteSpool implements Spool {
   /** Database file path, as given. */
   readonly path: string;
   readonly #db: Database;
   readonly #calls: CallStore;
+  readonly #cursors: CursorStore;
   readonly #frames: FrameStore;
   readonly #outbox: EventOutbox;
+  readonly #budget: SpoolBudget;
+  readonly #purger: SpoolPurger;
+  readonly #usedBytes: Statement<{ bytes: number }, []>;
+  readonly #checkpointer: Checkpointer | undefined;
+  readonly #groupCommit: GroupCommit;
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #timer: TimerHandle;
   readonly #liveAtOpen: CallRecord[];
   #closed = false;
-  #commits = 0;
-  #framesCommitted = 0;
-  #commitErrors = 0;
-  /** Commit failures since the last successful commit. */
-  #failureStreak = 0;
-  /** When the last commit failure was logged (clock ms). */
-  #failureLoggedAt = Number.NEGATIVE_INFINITY;
 
   /** @internal Use {@link openSqliteSpool}. */
   constructor(db: Database, options: SqliteSpoolOptions) {
@@ -95,14 +94,50 @@ export class SqliteSpool implements Spool {
     this.#db = db;
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
+    const pageSize = db.query<{ page_size: number }, []>("PRAGMA page_size").get()?.page_size ?? 4096;
+    this.#budget = new SpoolBudget(
+      {
+        maxBytes: options.maxBytes ?? 20e9,
+        minFreeDisk: options.minFreeDisk ?? 2e9,
+        highWaterRatio: options.highWaterRatio ?? 0.9,
+        maxPendingFrames: options.maxPendingFrames ?? 500_000,
+        freeDiskIntervalMs: options.freeDiskIntervalMs ?? 1000,
+        pageSize,
+      },
+      options.path === ":memory:" ? undefined : dirname(options.path),
+      this.#clock,
+    );
+    db.run(`PRAGMA max_page_count = ${this.#budget.maxPageCount}`);
+    this.#usedBytes = db.prepare(
+      `SELECT (page_count - freelist_count) * page_size AS bytes
+         FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()`,
+    );
     this.#calls = new CallStore(db);
-    this.#frames = new FrameStore(db);
+    this.#cursors = new CursorStore(db);
+    this.#frames = new FrameStore(db, this.#budget);
     this.#outbox = new EventOutbox(db);
+    this.#purger = new SpoolPurger(db, this.#calls, this.#frames, this.#clock);
+    this.#budget.setUsed(this.#measureUsed());
     this.#liveAtOpen = this.#db
       .query<CallRow, []>("SELECT * FROM calls WHERE state = 'live' ORDER BY started_us, call_id")
       .all()
       .map(callFromRow);
-    this.#timer = this.#clock.setInterval(this.#onCommitTimer, options.commitIntervalMs ?? 100);
+    if (options.path !== ":memory:" && (options.checkpoint ?? "worker") === "worker") {
+      this.#checkpointer = this.#startCheckpointer(options.synchronous ?? "normal");
+    }
+    this.#groupCommit = new GroupCommit({
+      frames: this.#frames,
+      budget: this.#budget,
+      measureUsed: () => this.#measureUsed(),
+      checkpointer: this.#checkpointer,
+      restartWal: () => this.#db.run("PRAGMA wal_checkpoint(RESTART)"),
+      walFileBytes: () => fileSize(`${this.path}-wal`),
+      clock: this.#clock,
+      logger: this.#logger,
+    });
+    this.#timer = this.#clock.setInterval(() => {
+      if (!this.#closed) this.#groupCommit.tick();
+    }, options.commitIntervalMs ?? 100);
   }
 
   createCall(call: CallRecord): void {
@@ -125,7 +160,7 @@ export class SqliteSpool implements Spool {
     return this.#calls.getCall(callId);
   }
 
-  listCalls(options: { limit?: number; state?: CallState } = {}): CallRecord[] {
+  listCalls(options: ListCallsOptions = {}): CallRecord[] {
     this.#assertOpen();
     return this.#calls.listCalls(options);
   }
@@ -184,30 +219,31 @@ export class SqliteSpool implements Spool {
 
   getCursor(callId: string, sink: string, unit: string): SinkCursor | undefined {
     this.#assertOpen();
-    const row = this.#db
-      .query<CursorRow, [string, string, string]>(
-        "SELECT * FROM sink_cursors WHERE call_id = ? AND sink = ? AND unit = ?",
-      )
-      .get(callId, sink, unit);
-    return row === null ? undefined : cursorFromRow(row);
+    return this.#cursors.get(callId, sink, unit);
   }
 
   saveCursor(cursor: SinkCursor): void {
     this.#assertOpen();
-    guardWrite(`save cursor ${cursor.sink}/${cursor.unit} of call ${cursor.callId}`, () =>
-      this.#db
-        .query(
-          `INSERT INTO sink_cursors (call_id, sink, unit, session_id, acked_seq, done)
-             VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT (call_id, sink, unit) DO UPDATE SET session_id = excluded.session_id,
-             acked_seq = excluded.acked_seq, done = excluded.done`,
-        )
-        .run(cursor.callId, cursor.sink, cursor.unit, cursor.sessionId, cursor.ackedSeq, cursor.done ? 1 : 0),
-    );
+    this.#cursors.save(cursor);
+  }
+
+  listCursors(filter: CursorFilter = {}): SinkCursor[] {
+    this.#assertOpen();
+    return this.#cursors.list(filter);
   }
 
   listLiveCallsAtOpen(): CallRecord[] {
     return this.#liveAtOpen.map((call) => structuredClone(call));
+  }
+
+  recoverLiveCalls(endedUs: number): CallRecord[] {
+    this.#assertOpen();
+    const callIds = this.#liveAtOpen
+      .map((call) => call.callId)
+      .filter((callId) => this.#calls.getCall(callId)?.state === "live");
+    if (callIds.length === 0) return [];
+    if (this.#frames.pendingCount > 0) this.flush();
+    return closeCrashedCalls(this.#db, this.#calls, this.#frames, callIds, endedUs);
   }
 
   appendEvent(event: OutboxEventInput): number {
@@ -225,6 +261,27 @@ export class SqliteSpool implements Spool {
     this.#outbox.ack(eventSeq);
   }
 
+  outboxDepth(): number {
+    this.#assertOpen();
+    return this.#outbox.depth;
+  }
+
+  level(): SpoolLevel {
+    this.#assertOpen();
+    this.#budget.setUsed(this.#measureUsed());
+    return this.#budget.level();
+  }
+
+  purge(options: PurgeOptions): PurgeResult {
+    this.#assertOpen();
+    const before = this.#measureUsed();
+    const progress = this.#purger.run(options, (streamId, endedUs) => this.endStream(streamId, endedUs));
+    const after = this.#measureUsed();
+    this.#budget.setUsed(after);
+    this.#groupCommit.logFullTransition();
+    return { ...progress, bytesFreed: Math.max(0, before - after) };
+  }
+
   /**
    * Commits every pending frame now, in one transaction.
    * @throws SpoolError `SPOOL_WRITE` (with `sqliteCode`) if the commit fails; the frames stay pending
@@ -233,9 +290,9 @@ export class SqliteSpool implements Spool {
   flush(): void {
     this.#assertOpen();
     try {
-      this.#commitPending();
+      this.#groupCommit.commit();
     } catch (err) {
-      this.#commitFailed(err);
+      this.#groupCommit.failed(err);
       throw new SpoolError("SPOOL_WRITE", `spool commit failed: ${errorMessage(err)}`, { cause: err });
     }
   }
@@ -244,10 +301,11 @@ export class SqliteSpool implements Spool {
     return {
       bytes: this.#closed ? 0 : this.#bytesOnDisk(),
       framesAppended: this.#frames.appendedCount,
-      framesCommitted: this.#framesCommitted,
+      framesCommitted: this.#groupCommit.framesCommitted,
       framesPending: this.#frames.pendingCount,
-      commits: this.#commits,
-      commitErrors: this.#commitErrors,
+      commits: this.#groupCommit.commits,
+      commitErrors: this.#groupCommit.commitErrors,
+      framesDiscarded: this.#frames.discardedCount,
     };
   }
 
@@ -255,8 +313,9 @@ export class SqliteSpool implements Spool {
   close(): void {
     if (this.#closed) return;
     this.#clock.clearTimer(this.#timer);
+    this.#checkpointer?.stop();
     try {
-      this.#commitPending();
+      this.#groupCommit.commit();
     } catch (err) {
       this.#logger.error("spool closed with uncommitted frames", {
         code: sqliteCodeOf(err),
@@ -274,42 +333,28 @@ export class SqliteSpool implements Spool {
       });
     }
     this.#frames.finalize();
+    this.#purger.finalize();
+    this.#usedBytes.finalize();
     this.#db.close(false);
   }
 
-  readonly #onCommitTimer = (): void => {
-    if (this.#closed || this.#frames.pendingCount === 0) return;
+  /** Starts the checkpoint worker and turns the automatic checkpoint off; undefined if no worker can start. */
+  #startCheckpointer(synchronous: "normal" | "full"): Checkpointer | undefined {
+    const inline = () => {
+      if (!this.#closed) this.#db.run(`PRAGMA wal_autocheckpoint = ${inlineCheckpointPages}`);
+    };
     try {
-      this.#commitPending();
+      const checkpointer = new Checkpointer(this.path, synchronous, this.#clock, this.#logger, inline);
+      this.#db.run("PRAGMA wal_autocheckpoint = 0");
+      return checkpointer;
     } catch (err) {
-      this.#commitFailed(err);
-    }
-  };
-
-  #commitPending(): void {
-    const committed = this.#frames.commit();
-    if (committed === 0) return;
-    this.#commits++;
-    this.#framesCommitted += committed;
-    if (this.#failureStreak > 0) {
-      this.#logger.info("spool commits recovered", { failedCommits: this.#failureStreak });
-      this.#failureStreak = 0;
-      this.#failureLoggedAt = Number.NEGATIVE_INFINITY;
+      this.#logger.warn("no checkpoint worker; checkpoints run inside commits", { error: errorMessage(err) });
+      return undefined;
     }
   }
 
-  #commitFailed(err: unknown): void {
-    this.#commitErrors++;
-    this.#failureStreak++;
-    const now = this.#clock.now();
-    if (now - this.#failureLoggedAt < failureLogIntervalMs) return;
-    this.#failureLoggedAt = now;
-    this.#logger.error("spool commit failed; frames kept pending and retried", {
-      code: sqliteCodeOf(err) || "UNKNOWN",
-      error: errorMessage(err),
-      framesPending: this.#frames.pendingCount,
-      failedCommits: this.#failureStreak,
-    });
+  #measureUsed(): number {
+    return this.#usedBytes.get()?.bytes ?? 0;
   }
 
   #bytesOnDisk(): number {

@@ -284,6 +284,86 @@ export function runSpoolContract({ name, create, skip = {} }: SpoolContractOptio
       });
     });
 
+    describe("queries for the sinks and the page", () => {
+      it("lists cursors filtered by call, sink and delivery, ordered by call, sink and unit", () => {
+        const cursor = (callId: string, sink: string, unit: string, done: boolean) => ({
+          callId,
+          sink,
+          unit,
+          sessionId: `${callId}-${sink}-${unit}`,
+          ackedSeq: 1,
+          done,
+        });
+        const all = [
+          cursor("c2", "ai", "call", false),
+          cursor("c1", "rec", "7", true),
+          cursor("c1", "ai", "8", false),
+          cursor("c1", "ai", "7", true),
+        ];
+        for (const c of all) spool.saveCursor(c);
+        const keys = (list: { callId: string; sink: string; unit: string }[]) =>
+          list.map((c) => `${c.callId}/${c.sink}/${c.unit}`);
+        expect(keys(spool.listCursors())).toEqual(["c1/ai/7", "c1/ai/8", "c1/rec/7", "c2/ai/call"]);
+        expect(keys(spool.listCursors({ done: false }))).toEqual(["c1/ai/8", "c2/ai/call"]);
+        expect(keys(spool.listCursors({ callId: "c1", sink: "ai" }))).toEqual(["c1/ai/7", "c1/ai/8"]);
+        expect(spool.listCursors({ callId: "c1", done: true })).toEqual([all[3], all[1]]);
+        expect(spool.listCursors({ callId: "none" })).toEqual([]);
+      });
+
+      it("lists the calls of several states, oldest first when asked", () => {
+        for (const n of [3, 1, 2, 4]) spool.createCall(callFixture(n));
+        spool.endCall(callFixture(1).callId, "completed", "bye", baseUs);
+        spool.endCall(callFixture(3).callId, "recovered", "recovered", baseUs);
+        spool.endCall(callFixture(4).callId, "completed", "bye", baseUs);
+        const ids = (calls: { callId: string }[]) => calls.map((c) => c.callId);
+        expect(ids(spool.listCalls({ state: ["completed", "recovered"], order: "oldest" }))).toEqual(
+          [1, 3, 4].map((n) => callFixture(n).callId),
+        );
+        expect(ids(spool.listCalls({ state: ["recovered", "completed"], limit: 2 }))).toEqual(
+          [4, 3].map((n) => callFixture(n).callId),
+        );
+        expect(spool.listCalls({ state: [] })).toEqual([]);
+      });
+
+      it("reports a level whose used bytes grow as frames are committed", () => {
+        const { stream } = callWithStream(spool);
+        const before = spool.level();
+        expect(before.maxBytes).toBeGreaterThan(0);
+        expect(before.full).toBe(false);
+        appendFrames(spool, stream.streamId, 0, 200);
+        spool.flush();
+        expect(spool.level().bytes).toBeGreaterThan(before.bytes + 200 * 160);
+        expect(spool.stats().framesDiscarded).toBe(0);
+      });
+    });
+
+    describe("retention", () => {
+      const nowUs = baseUs + 3_600_000_000;
+
+      it("purges the frames, streams and cursors of delivered calls past retention, and nothing else", () => {
+        const old = callWithStream(spool, 1);
+        const young = callWithStream(spool, 2);
+        appendFrames(spool, old.stream.streamId, 0, 5);
+        appendFrames(spool, young.stream.streamId, 0, 5);
+        spool.saveCursor({
+          callId: old.call.callId,
+          sink: "ai",
+          unit: "call",
+          sessionId: "s",
+          ackedSeq: 5,
+          done: true,
+        });
+        spool.endCall(old.call.callId, "completed", "bye", nowUs - 120_000_000);
+        spool.endCall(young.call.callId, "completed", "bye", nowUs - 30_000_000);
+        const result = spool.purge({ retainMs: 60_000, nowUs, isDelivered: () => true });
+        expect(result).toMatchObject({ callsPurged: 1, framesDeleted: 5, more: false });
+        expect(spool.getCall(old.call.callId)).toBeUndefined();
+        expect(spool.listStreams(old.call.callId)).toEqual([]);
+        expect(spool.listCursors({ callId: old.call.callId })).toEqual([]);
+        expect(spool.readFrames(young.stream.streamId, 1, 10)).toHaveLength(5);
+      });
+    });
+
     describe("events outbox", () => {
       const event = (n: number) => ({
         name: "SESSIONSTARTED",
@@ -308,6 +388,15 @@ export function runSpoolContract({ name, create, skip = {} }: SpoolContractOptio
         spool.ackEvent(first);
         spool.ackEvent(first);
         expect(spool.pendingEvents(10).map((e) => e.eventSeq)).toEqual([second]);
+      });
+
+      it("counts the events waiting for their acknowledgement", () => {
+        expect(spool.outboxDepth()).toBe(0);
+        const seqs = [1, 2, 3].map((n) => spool.appendEvent(event(n)));
+        spool.ackEvent(seqs[0] ?? 0);
+        spool.ackEvent(seqs[0] ?? 0);
+        spool.ackEvent(999_999);
+        expect(spool.outboxDepth()).toBe(2);
       });
     });
 
@@ -340,6 +429,26 @@ export function runSpoolContract({ name, create, skip = {} }: SpoolContractOptio
           expect(recovered.getCall(call.callId)).toEqual(call);
           expect(recovered.listLiveCallsAtOpen()).toEqual([call]);
           expect(recovered.appendFrame(stream.streamId, audioFrame(4))).toBe(5);
+        });
+
+        it("closes the calls a crash left live as recovered, ending their streams at the last committed frame", () => {
+          const crashing = open(new ManualClock());
+          const { call, stream } = callWithStream(crashing);
+          appendFrames(crashing, stream.streamId, 0, 4);
+          crashing.flush();
+          appendFrames(crashing, stream.streamId, 4, 6);
+          opened.splice(opened.indexOf(crashing), 1);
+          const recovered = open();
+          const endedUs = baseUs + 600_000_000;
+          expect(recovered.recoverLiveCalls(endedUs)).toEqual([
+            { ...call, state: "recovered", reason: "recovered", endedUs },
+          ]);
+          expect(recovered.listStreams(call.callId)).toEqual([{ ...stream, endedUs }]);
+          expect(recovered.lastIdx(stream.streamId)).toBe(4);
+          expect(thrownCode(() => recovered.appendFrame(stream.streamId, audioFrame(4)))).toBe(
+            "SPOOL_STREAM_ENDED",
+          );
+          expect(recovered.recoverLiveCalls(endedUs)).toEqual([]);
         });
 
         it("lists the calls that were live at open, not those that ended or started later", () => {

@@ -42,7 +42,7 @@ describe("SqliteSpool on a real file", () => {
     open().close();
     const db = new Database(path, { readonly: true });
     expect(db.query("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
-    expect(db.query<{ user_version: number }, []>("PRAGMA user_version").get()?.user_version).toBe(1);
+    expect(db.query<{ user_version: number }, []>("PRAGMA user_version").get()?.user_version).toBe(3);
     db.close();
   });
 
@@ -101,21 +101,25 @@ describe("SqliteSpool on a real file", () => {
 
   it("rolls back a commit that fails halfway and keeps all of its frames pending", () => {
     const spool = open();
-    const { stream } = callWithStream(spool);
+    const { call, stream } = callWithStream(spool);
+    const second = spool.createStream(streamFixture(call.callId, 1));
     const other = new Database(path);
     other.run(
-      `INSERT INTO frames (stream_id, idx, kind, flags, gap_reason, rtp_seq, pos, capture_us,
-         duration_samples, payload) VALUES (${stream.streamId}, 3, 1, 0, 0, 0, 0, 0, 0, x'')`,
+      `INSERT INTO chunks (stream_id, first_idx, last_idx, audio_frames, payload_bytes, data)
+         VALUES (${second.streamId}, 1, 4, 0, 0, x'')`,
     );
     appendFrames(spool, stream.streamId, 0, 4);
+    appendFrames(spool, second.streamId, 0, 4);
     clock.advance(100);
-    expect(spool.stats()).toMatchObject({ commitErrors: 1, framesPending: 4 });
+    expect(spool.stats()).toMatchObject({ commitErrors: 1, framesPending: 8 });
     expect(spool.committedIdx(stream.streamId)).toBe(0);
     expect(spool.readFrames(stream.streamId, 1, 10).map((f) => f.rtpSeq)).toEqual([1000, 1001, 1002, 1003]);
-    other.run("DELETE FROM frames");
+    expect(other.query("SELECT COUNT(*) AS n FROM chunks").get()).toEqual({ n: 1 });
+    other.run("DELETE FROM chunks");
     other.close();
     clock.advance(100);
     expect(spool.committedIdx(stream.streamId)).toBe(4);
+    expect(spool.committedIdx(second.streamId)).toBe(4);
     expect(spool.readFrames(stream.streamId, 1, 10).map((f) => f.rtpSeq)).toEqual([1000, 1001, 1002, 1003]);
   });
 
@@ -125,7 +129,7 @@ describe("SqliteSpool on a real file", () => {
     const last = spool.createStream(streamFixture(call.callId, 1));
     spool.close();
     const db = new Database(path);
-    db.run("DELETE FROM frames; DELETE FROM streams; DELETE FROM calls;");
+    db.run("DELETE FROM chunks; DELETE FROM streams; DELETE FROM calls;");
     db.close();
     spool = open();
     const again = callWithStream(spool, 2).stream;
@@ -140,7 +144,7 @@ describe("SqliteSpool on a real file", () => {
     spool.endStream(stream.streamId, 1);
     spool.close();
     const db = new Database(path);
-    db.run("DELETE FROM frames");
+    db.run("DELETE FROM chunks");
     db.close();
     spool = open();
     expect(spool.lastIdx(stream.streamId)).toBe(6);
@@ -153,7 +157,7 @@ describe("SqliteSpool on a real file", () => {
       encoding: "utf8",
     });
     expect(child.signal).toBe("SIGKILL");
-    const streamId = Number(child.stdout.trim());
+    const streamId = Number(child.stdout.trim().split(" ")[0]);
     const spool = open();
     expect(spool.readFrames(streamId, 1, 100).map((f) => f.idx)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(spool.listLiveCallsAtOpen()).toHaveLength(1);
