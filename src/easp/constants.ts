@@ -2,6 +2,7 @@
  * Constants of EASP/1, the Edge Audio Stream Protocol (siprec-edge's WebSocket protocol, EASP.md).
  * Values here are wire values: never renumber them.
  */
+import { FrameFlags } from "../lib/index.ts";
 
 /** WebSocket subprotocol token (`Sec-WebSocket-Protocol`, RFC 6455 §1.9), EASP.md §2. */
 export const EASP_SUBPROTOCOL = "easp.v1";
@@ -35,6 +36,10 @@ export const EaspCloseCode = {
   SubprotocolMismatch: 1002,
   /** Server internal error. */
   InternalError: 1011,
+  /** Service restart. */
+  ServiceRestart: 1012,
+  /** Try again later. */
+  TryAgainLater: 1013,
   /** Protocol error: seq discontinuity, invariant violation, malformed message. */
   ProtocolError: 4000,
   /** Unauthorized. */
@@ -69,8 +74,18 @@ export const DEFAULT_ACK_INTERVAL_MS = 500;
 /** Interval of the client's application-level `ping`, ms (EASP.md §5). */
 export const PING_INTERVAL_MS = 5_000;
 
-/** Records captured longer ago than this when sent carry the REPLAY flag, ms (EASP.md §5). */
+/** Records captured longer ago than this when sent carry the REPLAY flag by default, ms (EASP.md §5). */
 export const REPLAY_THRESHOLD_MS = 2_000;
+
+/**
+ * The flag bits that belong to an item's identity. `(sessionId, seq)` denotes the same bytes
+ * whether sent live or replayed (EASP.md §1) — except the REPLAY bit, which describes the
+ * *delivery* (this copy left the appliance later than the replay threshold after capture), not
+ * the item: the same record is sent without it live and with it after an outage. Receivers
+ * therefore dedupe by `(sessionId, seq)` alone and never compare bytes; two copies of an item are
+ * identical once masked with this value.
+ */
+export const ITEM_IDENTITY_FLAGS = RECORD_FLAGS_DEFINED & ~FrameFlags.Replay;
 
 /** Audio codecs an EASP stream may carry (EASP.md §4 `StreamDesc.codec`). */
 export type EaspCodec = "PCMU" | "PCMA" | "L16";

@@ -1,55 +1,53 @@
-import { type Clock, type Logger, silentLogger, systemClock, TypedEmitter, uuidv7 } from "../lib/index.ts";
+import {
+  type Clock,
+  errorMessage,
+  type Logger,
+  silentLogger,
+  systemClock,
+  type TimerHandle,
+  TypedEmitter,
+} from "../lib/index.ts";
 import type { CallRecord, FrameRecord, Spool, StreamRecord } from "../spool/index.ts";
-import { type OutputFormat, parseSinkFormat } from "./audio-format.ts";
-import { Backoff } from "./backoff.ts";
+import { parseSinkFormat } from "./audio-format.ts";
 import { orderChannels } from "./channel-order.ts";
-import { EaspUnit } from "./easp-unit.ts";
+import { CircuitBreaker } from "./circuit-breaker.ts";
+import type { EaspUnit } from "./easp-unit.ts";
 import type { UnitListener } from "./easp-unit-types.ts";
 import { SinkError } from "./errors.ts";
-import { InterleavedSource } from "./interleaved-source.ts";
-import type { ItemSource } from "./item-source.ts";
-import { ParticipantSource } from "./participant-source.ts";
-import { ScratchBuffer } from "./scratch-buffer.ts";
 import type {
   SinkDispatcher,
   SinkDispatcherEvents,
   SinkDispatcherOptions,
   SinkUnitStatus,
   StreamEndReason,
-  WebSocketSinkConfig,
 } from "./sink-types.ts";
+import {
+  CALL_UNIT,
+  type CallEntry,
+  endReasonOfCall,
+  type Sink,
+  UnitFactory,
+  type UnitPlan,
+  type UnitStart,
+} from "./unit-factory.ts";
 
-/** Unit key of the single interleaved unit of a call. */
-const CALL_UNIT = "call";
 /** Finished calls whose final unit status `status(callId)` still reports. */
 const FINISHED_CALLS_KEPT = 200;
 /** How long `close()` lets connected units get their sent items acknowledged, ms. */
 const SHUTDOWN_GRACE_MS = 2_000;
-
-/** A configured sink with its parsed format. */
-interface Sink {
-  config: WebSocketSinkConfig;
-  format: OutputFormat;
-}
-
-/** A call being delivered. */
-interface CallEntry {
-  call: CallRecord;
-  /** Every unit of the call, on every sink. */
-  units: EaspUnit[];
-  /** Every stream of the call, in start order. */
-  streams: StreamRecord[];
-  /** Streams that ended, with the reason. */
-  endedStreams: Map<number, StreamEndReason>;
-  /** Interleaved sinks whose unit waits for the call's first frame: the streams collected so far. */
-  pendingInterleaved: Map<Sink, StreamRecord[]>;
-  ended: boolean;
-}
+/**
+ * How often units whose next frame awaits the spool's group commit are pumped again, ms. New
+ * frames pump a unit anyway; this covers the tail before a silence (no RTP, no frames).
+ */
+const COMMIT_POLL_MS = 50;
+/** Calls `recover()` examines per event-loop turn (it must not hold up the start of the SIP side). */
+const RECOVER_BATCH = 256;
 
 /**
  * Creates the sink dispatcher (DESIGN.md §5): for each call and each configured sink, one EASP
  * unit per stream (`per-participant`) or one per call (`interleaved`), fed live from the
- * recording feed and from the spool when behind.
+ * recording feed and from the spool when behind; continuation segments for live-first replay and
+ * ack regressions; a circuit breaker per sink; `recover()` after a restart.
  * @throws SinkError `SINK_CONFIG` when a sink's format, mode or protocol is not supported.
  */
 export function createSinkDispatcher(options: SinkDispatcherOptions): SinkDispatcher {
@@ -61,8 +59,9 @@ class SinkDispatcherImpl extends TypedEmitter<SinkDispatcherEvents> implements S
   readonly #spool: Spool;
   readonly #clock: Clock;
   readonly #log: Logger;
-  readonly #options: SinkDispatcherOptions;
   readonly #sinks: Sink[];
+  readonly #factory: UnitFactory;
+  readonly #recoveryConcurrency: number;
   readonly #calls = new Map<string, CallEntry>();
   /** Final unit statuses of delivered calls, oldest first (bounded). */
   readonly #finished = new Map<string, SinkUnitStatus[]>();
@@ -70,20 +69,20 @@ class SinkDispatcherImpl extends TypedEmitter<SinkDispatcherEvents> implements S
   readonly #byStream = new Map<number, EaspUnit[]>();
   /** Calls with an interleaved unit still to build, by their streams' ids. */
   readonly #pendingByStream = new Map<number, CallEntry>();
-  readonly #unitSinks = new WeakMap<EaspUnit, Sink>();
-  readonly #backoff: { initialMs: number; maxMs: number };
-  readonly #scratch = new ScratchBuffer();
+  readonly #plans = new WeakMap<EaspUnit, UnitPlan>();
   #dirty: EaspUnit[] = [];
   #flushScheduled = false;
+  /** Units waiting for a group commit, pumped by one shared timer. */
+  #waitingForCommit = new Set<EaspUnit>();
+  #commitPoll: TimerHandle | undefined;
   #closed = false;
 
   constructor(options: SinkDispatcherOptions) {
     super();
-    this.#options = options;
     this.#spool = options.spool;
     this.#clock = options.clock ?? systemClock;
     this.#log = options.logger ?? silentLogger;
-    this.#backoff = options.backoff ?? { initialMs: 500, maxMs: 30_000 };
+    this.#recoveryConcurrency = Math.max(1, options.recoveryConcurrency ?? 64);
     this.#sinks = options.sinks.map((config) => {
       if (config.type !== "websocket" || config.protocol !== "easp") {
         throw new SinkError(
@@ -97,7 +96,27 @@ class SinkDispatcherImpl extends TypedEmitter<SinkDispatcherEvents> implements S
           `sink ${config.name}: unknown mode ${JSON.stringify(config.mode)}`,
         );
       }
-      return { config, format: parseSinkFormat(config.format) };
+      const breaker = new CircuitBreaker(
+        config.circuitBreaker?.failures ?? 5,
+        config.circuitBreaker?.coolDownMs ?? 30_000,
+        this.#clock,
+      );
+      return {
+        config,
+        format: parseSinkFormat(config.format),
+        breaker,
+        stopped: undefined,
+        queue: [],
+        active: new Set(),
+      };
+    });
+    this.#factory = new UnitFactory({
+      options,
+      spool: this.#spool,
+      clock: this.#clock,
+      logger: this.#log,
+      listener: this,
+      onReady: (unit) => this.dirty(unit),
     });
   }
 
@@ -117,15 +136,11 @@ class SinkDispatcherImpl extends TypedEmitter<SinkDispatcherEvents> implements S
     entry.streams.push(stream);
     for (const sink of this.#sinks) {
       if (sink.config.mode === "per-participant") {
-        const key = String(stream.streamId);
-        const unit = this.#createUnit(
-          sink,
-          entry,
-          key,
-          () => new ParticipantSource(this.#spool, stream, sink.format),
-        );
-        if (unit) this.#attach(stream.streamId, unit);
-      } else if (this.#hasUnit(entry, sink, CALL_UNIT)) {
+        const plan = { sink, entry, base: String(stream.streamId), streams: [stream] };
+        const unit = this.#add(plan, this.#factory.newStart(plan, false));
+        this.#attach(stream.streamId, unit);
+        unit.startIfReady();
+      } else if (entry.units.some((u) => u.baseKey === CALL_UNIT && this.#plans.get(u)?.sink === sink)) {
         this.#log.warn("stream started after the interleaved unit was built: not in that sink's output", {
           code: "SINK_LATE_STREAM",
           sink: sink.config.name,
@@ -182,6 +197,42 @@ class SinkDispatcherImpl extends TypedEmitter<SinkDispatcherEvents> implements S
     this.#forgetIfDone(entry);
   }
 
+  recover(): void {
+    if (this.#closed || this.#sinks.length === 0) return;
+    const calls = this.#spool.listCalls({ state: ["completed", "recovered"], order: "oldest" });
+    let next = 0;
+    let units = 0;
+    const batch = (): void => {
+      if (this.#closed) return;
+      try {
+        for (const end = Math.min(calls.length, next + RECOVER_BATCH); next < end; next++) {
+          units += this.#recoverCall(calls[next] as CallRecord);
+        }
+      } catch (err) {
+        this.#log.error("recovery of undelivered calls stopped", {
+          code: "SINK_RECOVER",
+          error: errorMessage(err),
+        });
+        return;
+      }
+      if (next < calls.length) setImmediate(batch);
+      else if (units > 0)
+        this.#log.info("delivering what the spool owed the sinks", { code: "SINK_RECOVER", units });
+    };
+    batch();
+  }
+
+  isDelivered(callId: string): boolean {
+    if (this.#sinks.length === 0) return true;
+    const call = this.#spool.getCall(callId);
+    if (!call) return true;
+    if (call.state === "live") return false;
+    const entry = this.#factory.endedEntry(call);
+    return this.#sinks.every((sink) =>
+      this.#factory.plansOf(sink, entry).every((p) => this.#factory.delivered(p)),
+    );
+  }
+
   status(callId?: string): SinkUnitStatus[] {
     if (callId === undefined)
       return [...this.#calls.values()].flatMap((entry) => entry.units.map((u) => u.status()));
@@ -192,6 +243,8 @@ class SinkDispatcherImpl extends TypedEmitter<SinkDispatcherEvents> implements S
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const sink of this.#sinks) sink.breaker.dispose();
+    this.#clock.clearTimer(this.#commitPoll);
     const units = [...this.#calls.values()].flatMap((entry) => entry.units);
     await Promise.all(units.map((unit) => unit.shutdown(SHUTDOWN_GRACE_MS)));
   }
@@ -207,6 +260,11 @@ class SinkDispatcherImpl extends TypedEmitter<SinkDispatcherEvents> implements S
     }
   }
 
+  waitForCommit(unit: EaspUnit): void {
+    this.#waitingForCommit.add(unit);
+    this.#commitPoll ??= this.#clock.setTimeout(this.#onCommitPoll, COMMIT_POLL_MS);
+  }
+
   connected(unit: EaspUnit): void {
     this.safeEmit("unitconnected", unit.status());
   }
@@ -215,22 +273,139 @@ class SinkDispatcherImpl extends TypedEmitter<SinkDispatcherEvents> implements S
     this.safeEmit("unitdisconnected", unit.status(), reason);
   }
 
+  caughtUp(unit: EaspUnit): void {
+    this.safeEmit("unitcaughtup", unit.status());
+  }
+
+  alarm(unit: EaspUnit, code: string, message: string): void {
+    this.safeEmit("unitalarm", unit.status(), code, message);
+  }
+
   done(unit: EaspUnit): void {
     this.safeEmit("unitdone", unit.status());
+    this.#releaseSlot(unit);
     const entry = this.#calls.get(unit.callId);
     if (entry) this.#forgetIfDone(entry);
   }
+
+  failed(unit: EaspUnit): void {
+    this.#releaseSlot(unit);
+  }
+
+  cutSegment(unit: EaspUnit): void {
+    const plan = this.#plans.get(unit);
+    if (!plan) return;
+    const cutAt = unit.source.liveEdge();
+    const next = this.#add(plan, this.#factory.continuation(plan, unit, cutAt, -1));
+    unit.source.cut(cutAt);
+    this.#moveLiveFeed(plan, unit, next);
+    this.#log.info("live-first: live audio continues on a new segment while the backlog drains", {
+      sink: plan.sink.config.name,
+      callId: unit.callId,
+      unit: unit.unitKey,
+      next: next.unitKey,
+      cutAt,
+    });
+    next.startIfReady();
+  }
+
+  supersede(unit: EaspUnit): void {
+    const plan = this.#plans.get(unit);
+    if (!plan) return;
+    const first = unit.source.firstRetainedIndex();
+    const next = this.#add(plan, this.#factory.continuation(plan, unit, first, unit.source.startPos()));
+    unit.supersede(next.sessionId);
+    this.#moveLiveFeed(plan, unit, next);
+    if (plan.sink.active.delete(unit)) plan.sink.active.add(next);
+    next.startIfReady();
+  }
+
+  stopSink(unit: EaspUnit, code: string, message: string): void {
+    const plan = this.#plans.get(unit);
+    if (!plan) return;
+    const sink = plan.sink;
+    this.alarm(unit, code, message);
+    sink.stopped = { code, message };
+    for (const entry of this.#calls.values()) {
+      for (const u of entry.units) if (this.#plans.get(u)?.sink === sink) u.fail(code, message);
+    }
+  }
+
+  readonly #onCommitPoll = (): void => {
+    this.#commitPoll = undefined;
+    const waiting = this.#waitingForCommit;
+    this.#waitingForCommit = new Set();
+    for (const unit of waiting) this.dirty(unit);
+  };
 
   /** Pumps every unit that got work in this event-loop turn: one message per unit per turn. */
   readonly #flush = (): void => {
     this.#flushScheduled = false;
     const dirty = this.#dirty;
     this.#dirty = [];
+    this.#factory.gate.update(this.#clock.wallUs());
     for (const unit of dirty) {
       unit.dirty = false;
       unit.pump();
     }
   };
+
+  /** Restores the undelivered units of one ended call (oldest backlog first); returns how many. */
+  #recoverCall(call: CallRecord): number {
+    if (this.#calls.has(call.callId)) return 0;
+    const entry = this.#factory.endedEntry(call);
+    for (const sink of this.#sinks) {
+      for (const plan of this.#factory.plansOf(sink, entry)) {
+        for (const start of this.#factory.startsToRecover(plan)) this.#add(plan, start);
+      }
+    }
+    if (entry.units.length > 0) this.#calls.set(call.callId, entry);
+    return entry.units.length;
+  }
+
+  /** Creates a unit, registers it with its call, and queues it for a slot when it is held (recovery). */
+  #add(plan: UnitPlan, start: UnitStart): EaspUnit {
+    const unit = this.#factory.create(plan, start);
+    this.#plans.set(unit, plan);
+    plan.entry.units.push(unit);
+    const { sink } = plan;
+    if (sink.stopped) unit.fail(sink.stopped.code, sink.stopped.message);
+    else if (this.#closed) void unit.shutdown(0);
+    else if (start.held) this.#queue(sink, unit);
+    return unit;
+  }
+
+  /** Lets a recovered unit connect now if its sink has a free slot, else keeps it waiting. */
+  #queue(sink: Sink, unit: EaspUnit): void {
+    if (sink.active.size < this.#recoveryConcurrency) {
+      sink.active.add(unit);
+      unit.release();
+    } else {
+      sink.queue.push(unit);
+    }
+  }
+
+  /** A unit finished: its recovery slot (if it had one) goes to the next waiting unit. */
+  #releaseSlot(unit: EaspUnit): void {
+    const sink = this.#plans.get(unit)?.sink;
+    if (!sink?.active.delete(unit)) return;
+    for (let next = sink.queue.shift(); next; next = sink.queue.shift()) {
+      if (next.state === "done" || next.state === "failed") continue;
+      sink.active.add(next);
+      if (next.held) next.release();
+      else next.startIfReady();
+      break;
+    }
+  }
+
+  /** Live frames of the plan's streams go to `next` instead of `unit` from now on. */
+  #moveLiveFeed(plan: UnitPlan, unit: EaspUnit, next: EaspUnit): void {
+    for (const stream of plan.streams) {
+      const units = this.#byStream.get(stream.streamId);
+      const at = units?.indexOf(unit) ?? -1;
+      if (units && at >= 0) units[at] = next;
+    }
+  }
 
   #entry(call: CallRecord): CallEntry {
     let entry = this.#calls.get(call.callId);
@@ -246,10 +421,6 @@ class SinkDispatcherImpl extends TypedEmitter<SinkDispatcherEvents> implements S
       this.#calls.set(call.callId, entry);
     }
     return entry;
-  }
-
-  #hasUnit(entry: CallEntry, sink: Sink, unitKey: string): boolean {
-    return entry.units.some((u) => u.unitKey === unitKey && this.#unitSinks.get(u) === sink);
   }
 
   #attach(streamId: number, unit: EaspUnit): void {
@@ -270,88 +441,14 @@ class SinkDispatcherImpl extends TypedEmitter<SinkDispatcherEvents> implements S
       const withMedia = streams.filter(
         (s) => !entry.endedStreams.has(s.streamId) || this.#spool.lastIdx(s.streamId) > 0,
       );
-      if (withMedia.some((s) => this.#spool.lastIdx(s.streamId) > 0))
-        this.#buildInterleaved(entry, sink, withMedia);
+      if (!withMedia.some((s) => this.#spool.lastIdx(s.streamId) > 0)) continue;
+      const channels = orderChannels(withMedia, sink.config.channelOrder ?? "customer-first");
+      const plan = { sink, entry, base: CALL_UNIT, streams: channels };
+      const unit = this.#add(plan, this.#factory.newStart(plan, false));
+      for (const stream of channels)
+        if (!entry.endedStreams.has(stream.streamId)) this.#attach(stream.streamId, unit);
+      unit.startIfReady();
     }
-  }
-
-  #buildInterleaved(entry: CallEntry, sink: Sink, streams: StreamRecord[]): void {
-    const channels = orderChannels(streams, sink.config.channelOrder ?? "customer-first");
-    const unit = this.#createUnit(sink, entry, CALL_UNIT, (onReady) => {
-      const stored = this.#spool.getCall(entry.call.callId);
-      return new InterleavedSource({
-        spool: this.#spool,
-        streams: channels,
-        format: sink.format,
-        epochUs: stored?.epochUs || entry.call.epochUs || this.#epochFromFirstFrame(channels),
-        holdBackMs: this.#options.holdBackMs ?? 200,
-        clock: this.#clock,
-        logger: this.#log.child({ sink: sink.config.name, callId: entry.call.callId }),
-        onReady,
-      });
-    });
-    if (!unit) return;
-    for (const stream of channels) {
-      const ended = entry.endedStreams.get(stream.streamId);
-      if (ended) unit.source.onStreamEnded(stream, ended);
-      else this.#attach(stream.streamId, unit);
-    }
-    unit.startIfReady();
-  }
-
-  #epochFromFirstFrame(streams: StreamRecord[]): number {
-    for (const stream of streams) {
-      const first = this.#spool.readFrames(stream.streamId, 1, 1)[0];
-      if (first) return Math.round(first.captureUs - (first.pos * 1e6) / stream.rate);
-    }
-    return 0;
-  }
-
-  /** Creates a unit from its stored cursor (or a new session); undefined if already delivered. */
-  #createUnit(
-    sink: Sink,
-    entry: CallEntry,
-    unitKey: string,
-    makeSource: (onReady: () => void) => ItemSource,
-  ): EaspUnit | undefined {
-    const { callId } = entry.call;
-    const cursor = this.#spool.getCursor(callId, sink.config.name, unitKey);
-    if (cursor?.done) return undefined;
-    const sessionId = cursor?.sessionId ?? uuidv7();
-    if (!cursor) {
-      this.#spool.saveCursor({
-        callId,
-        sink: sink.config.name,
-        unit: unitKey,
-        sessionId,
-        ackedSeq: 0,
-        done: false,
-      });
-    }
-    let unit: EaspUnit | undefined;
-    const source = makeSource(() => {
-      if (unit) this.dirty(unit);
-    });
-    unit = new EaspUnit({
-      config: sink.config,
-      unitKey,
-      sessionId,
-      ackedSeq: cursor?.ackedSeq ?? 0,
-      call: entry.call,
-      source,
-      spool: this.#spool,
-      scratch: this.#scratch,
-      backoff: new Backoff(this.#backoff.initialMs, this.#backoff.maxMs),
-      clock: this.#clock,
-      logger: this.#log,
-      applianceId: this.#options.applianceId,
-      version: this.#options.version,
-      listener: this,
-    });
-    this.#unitSinks.set(unit, sink);
-    entry.units.push(unit);
-    if (this.#closed) void unit.shutdown(0);
-    return unit;
   }
 
   /** Moves a call to the finished list once it ended and every unit is done (failed units stay active). */
@@ -367,11 +464,4 @@ class SinkDispatcherImpl extends TypedEmitter<SinkDispatcherEvents> implements S
       if (oldest !== undefined) this.#finished.delete(oldest);
     }
   }
-}
-
-/** The `stream.end` reason for streams still open when their call ends. */
-function endReasonOfCall(call: CallRecord): StreamEndReason {
-  if (call.state === "recovered" || call.reason === "recovered") return "recovered";
-  if (call.reason === "media-timeout") return "rtp-timeout";
-  return "bye";
 }

@@ -1,42 +1,31 @@
-import {
-  DEFAULT_WINDOW,
-  EASP_SUBPROTOCOL,
-  EaspCloseCode,
-  type OpenedMessage,
-  parseServerMessage,
-  type ServerMessage,
-} from "../easp/index.ts";
+import { EaspCloseCode, type OpenedMessage, REPLAY_THRESHOLD_MS, type ServerMessage } from "../easp/index.ts";
 import { errorMessage, type Logger, type TimerHandle } from "../lib/index.ts";
 import type { CallRecord } from "../spool/index.ts";
+import { type ConnectionHandler, EaspConnection } from "./easp-connection.ts";
 import type { EaspUnitOptions } from "./easp-unit-types.ts";
-import { type ItemSource, Render } from "./item-source.ts";
-import { Liveness } from "./liveness.ts";
-import { MessageBuilder } from "./message-builder.ts";
-import { buildOpenMessage } from "./open-message.ts";
-import { closeAction, resumePoint } from "./session-policy.ts";
+import type { ItemSource } from "./item-source.ts";
+import { buildOpenMessage, easpHeaders } from "./open-message.ts";
+import { closeAction, openedVerdict } from "./session-policy.ts";
+import { SessionSender, WAIT_FOR_COMMIT } from "./session-sender.ts";
 import type { SinkUnitState, SinkUnitStatus } from "./sink-types.ts";
 
-/** Stop pumping while the socket holds more than this many unsent bytes. */
-const HIGH_WATER_BYTES = 1024 * 1024;
-/** Retry interval while above the high-water mark, ms (the client socket has no drain event). */
-const DRAIN_RETRY_MS = 10;
-/** How long a server gets to answer `open`, ms. */
-const OPEN_TIMEOUT_MS = 10_000;
-/** The backoff restarts from its minimum only after a connection stayed up this long and got an ack, ms. */
-const HEALTHY_AFTER_MS = 10_000;
-
 /**
- * One EASP/1 session over one WebSocket (EASP.md §2–5): connect with subprotocol `easp.v1`,
- * `open` → `opened{nextSeq}`, send items from there (coalesced into one binary message per pump,
- * within the window and the socket's high-water mark), store cumulative `ack`s in the spool
- * cursor, `close{end}` → `closed` → done. A lost connection goes to `backoff` and resumes with
- * `open{resume:true, nextSeq: acked+1}`; items are re-rendered from the spool as needed.
+ * One EASP/1 session of one output of a call on one sink (EASP.md §2–7): dials when the sink's
+ * circuit breaker allows, `open` → `opened{nextSeq}` (the receiver is authoritative: a resume, a
+ * lost ack, a regression it can be served from the spool, or one that needs a continuation segment
+ * with a DISCARDED gap), sends items from there ({@link SessionSender}), stores cumulative `ack`s in
+ * the spool cursor, `close{end}` → `closed` → done. A lost connection is handled by its close code
+ * (EASP.md §7): resume with backoff, `retryAfterMs`, a halved batch, quarantine, or stopping the sink.
  */
-export class EaspUnit {
+export class EaspUnit implements ConnectionHandler {
   /** Call delivered. */
   readonly callId: string;
-  /** `call` (interleaved) or the stream id (per-participant); the cursor's `unit`. */
+  /** Cursor unit (`call`, the stream id, or `<base>#<segment>`). */
   readonly unitKey: string;
+  /** The unit of segment 0 (`call` or the stream id). */
+  readonly baseKey: string;
+  /** EASP `segment` of this session. */
+  readonly segment: number;
   /** EASP session id (UUIDv7), kept across reconnects. */
   readonly sessionId: string;
   /** The session's items. */
@@ -45,41 +34,35 @@ export class EaspUnit {
   dirty = false;
   readonly #o: EaspUnitOptions;
   readonly #log: Logger;
-  /** Latest call record (for `open`). */
+  readonly #thresholdMs: number;
+  readonly #out: SessionSender;
   #call: CallRecord;
   #state: SinkUnitState = "connecting";
-  /** Current socket; handlers of older sockets are ignored. */
-  #ws: WebSocket | undefined;
-  /** Connecting began (first frame or end seen). */
+  /** Current connection. */
+  #conn: EaspConnection | undefined;
+  /** A problem was reported on the current connection (kept as the last error when it closes). */
+  #connProblem = false;
+  /** Connecting began (first frame or end seen, and released). */
   #started = false;
+  /** Held back until the dispatcher releases it (recovery concurrency). */
+  #held: boolean;
   /** `shutdown()` was called: never reconnect. */
   #stopped = false;
-  /** Highest seq the receiver acknowledged (stored in the cursor). */
   #ackedSeq: number;
   #reconnects = 0;
   #lastError = "";
   /** An `opened` was received once: later opens are resumes. */
   #everOpened = false;
-  /** Receiver's window of unacknowledged audio. */
-  #window: { ms: number; bytes: number } = { ...DEFAULT_WINDOW };
-  /** Receiver asked for no audio (`flow{pause}` / `pause`). */
-  #paused = false;
-  /** `close{end}` was sent on this connection. */
-  #closeSent = false;
-  /** Receiver's `retryAfterMs` for the next reconnect. */
-  #retryAfterMs: number | undefined;
-  /** Receiver's last `error` was fatal. */
-  #fatal = false;
+  /** The current connection got `opened`. */
+  #opened = false;
   /** Consecutive closes with 4000. */
   #protocolErrors = 0;
-  /** Monotonic ms of the last `opened`. */
-  #openedAt = 0;
-  readonly #liveness = new Liveness();
-  readonly #out: MessageBuilder;
-  /** Reconnect, open-timeout, drain-retry or shutdown-grace timer (one at a time). */
+  /** Sending a backlog older than the replay threshold since `opened`: reports `replaying` until caught up. */
+  #behind = false;
+  /** Reconnect or shutdown-grace timer. */
   #timer: TimerHandle | undefined;
-  /** Keep-alive ticker while open. */
-  #ticker: TimerHandle | undefined;
+  /** Pump retry (socket draining, commit, pace). */
+  #wakeTimer: TimerHandle | undefined;
   /** Resolves a pending `shutdown()` once everything sent is acknowledged. */
   #onShutdownSettled: (() => void) | undefined;
 
@@ -87,11 +70,22 @@ export class EaspUnit {
     this.#o = options;
     this.callId = options.call.callId;
     this.unitKey = options.unitKey;
+    this.baseKey = options.baseKey;
+    this.segment = options.origin.segment;
     this.sessionId = options.sessionId;
     this.source = options.source;
     this.#call = options.call;
     this.#ackedSeq = options.ackedSeq;
-    this.#out = new MessageBuilder(options.scratch, options.source, options.ackedSeq);
+    this.#held = options.held;
+    this.#thresholdMs = options.config.replay?.thresholdMs ?? REPLAY_THRESHOLD_MS;
+    this.#out = new SessionSender({
+      scratch: options.scratch,
+      source: options.source,
+      ackedSeq: options.ackedSeq,
+      clock: options.clock,
+      replayThresholdMs: this.#thresholdMs,
+      configuredMaxRate: options.config.replay?.maxRate ?? 0,
+    });
     this.#log = options.logger.child({ sink: options.config.name, callId: this.callId, unit: this.unitKey });
   }
 
@@ -100,16 +94,27 @@ export class EaspUnit {
     return this.#state;
   }
 
+  /** Whether the unit waits for {@link release} (recovery queue). */
+  get held(): boolean {
+    return this.#held;
+  }
+
   /** Keeps the call record current (participants, metadata) for the next `open`. */
   updateCall(call: CallRecord): void {
     this.#call = call;
   }
 
+  /** Lets a held unit connect. */
+  release(): void {
+    this.#held = false;
+    this.startIfReady();
+  }
+
   /** Connects once the source has something to deliver; safe to call on every frame. */
   startIfReady(): void {
-    if (this.#started || this.#stopped || !this.source.hasContent()) return;
+    if (this.#started || this.#held || this.#stopped || this.#isFinal() || !this.source.hasContent()) return;
     this.#started = true;
-    this.#connect();
+    this.#dial();
   }
 
   /** A snapshot for status, events and the page. */
@@ -119,58 +124,64 @@ export class EaspUnit {
       callId: this.callId,
       unit: this.unitKey,
       sessionId: this.sessionId,
+      segment: this.segment,
       state: this.#state,
       sentSeq: this.#out.sentSeq,
       ackedSeq: this.#ackedSeq,
       reconnects: this.#reconnects,
       lastError: this.#lastError,
+      backlogMs: this.#state === "done" ? 0 : Math.round(this.source.backlogMs(this.#ackedSeq)),
     };
   }
 
-  /** Sends every item that is ready, within the window and the high-water mark (one flush per call). */
+  /** Sends every item that is ready, within the window, flow control, high-water mark and pace. */
   pump(): void {
-    const ws = this.#ws;
-    if (this.#state !== "open" || !ws || this.#paused) return;
-    const out = this.#out;
-    out.nowUs = this.#o.clock.wallUs();
-    for (;;) {
-      if (ws.bufferedAmount > HIGH_WATER_BYTES) {
-        this.#schedule(this.#redirty, DRAIN_RETRY_MS);
-        break;
-      }
-      if (out.windowFull(this.#window)) break;
-      const result = this.source.next(out);
-      if (result === Render.Full) out.flush();
-      else if (result !== Render.Ready) break;
+    const conn = this.#conn;
+    if (!this.#opened || !conn || this.#isFinal()) return;
+    const wakeMs = this.#out.pump(conn.ws, this.#ackedSeq);
+    if (wakeMs === WAIT_FOR_COMMIT) this.#o.listener.waitForCommit(this);
+    else if (wakeMs > 0 && this.#wakeTimer === undefined) {
+      this.#wakeTimer = this.#o.clock.setTimeout(this.#onWake, wakeMs);
     }
-    out.flush();
-    const finalSeq = this.source.finalSeq();
-    if (finalSeq > 0 && this.source.nextSeq > finalSeq && !this.#closeSent) {
-      this.#closeSent = true;
-      this.#sendJson({ type: "close", v: 1, reason: "end", finalSeq });
-    }
+  }
+
+  /** Stops for good (sink rejected, quarantine): closes the socket, keeps the cursor and the spool. */
+  fail(code: string, message: string): void {
+    if (this.#isFinal()) return;
+    this.#lastError = `${code}: ${message}`;
+    this.#halt("failed");
+    this.#log.error("sink unit stopped", { code, alarm: true, reason: message });
+    this.#o.listener.failed(this);
+  }
+
+  /** Replaced by a continuation segment (ack regression with loss): nothing more goes out on this session. */
+  supersede(bySessionId: string): void {
+    this.#lastError = `superseded by session ${bySessionId}: the receiver lost audio the spool no longer has`;
+    this.#halt("done");
+    this.#saveCursor(true);
   }
 
   /** Stops reconnecting; if connected, waits (≤ `graceMs`) for sent items to be acknowledged, then closes. */
   shutdown(graceMs: number): Promise<void> {
     this.#stopped = true;
     this.#clearTimers();
+    this.#o.breaker.cancel(this.#onBreakerWake);
     this.source.dispose();
-    const ws = this.#ws;
-    if (!ws || this.#state !== "open") {
-      this.#ws = undefined;
-      ws?.close(EaspCloseCode.GoingAway, "shutdown");
-      if (this.#state !== "done") this.#state = "closing";
+    const conn = this.#conn;
+    if (conn && !this.#opened) this.#o.breaker.abandoned();
+    if (!this.#isFinal()) this.#state = "closing";
+    if (!conn || !this.#opened) {
+      this.#conn = undefined;
+      conn?.detach(EaspCloseCode.GoingAway, "shutdown");
       return Promise.resolve();
     }
     this.pump();
-    this.#state = "closing";
     return new Promise<void>((resolve) => {
       const settle = (): void => {
         this.#o.clock.clearTimer(this.#timer);
         this.#onShutdownSettled = undefined;
-        if (this.#ws === ws) this.#ws = undefined;
-        ws.close(EaspCloseCode.GoingAway, "shutdown");
+        if (this.#conn === conn) this.#conn = undefined;
+        conn.detach(EaspCloseCode.GoingAway, "shutdown");
         resolve();
       };
       if (this.#ackedSeq >= this.#out.sentSeq) {
@@ -178,78 +189,33 @@ export class EaspUnit {
         return;
       }
       this.#onShutdownSettled = settle;
-      this.#sendJson({ type: "sync", v: 1 });
+      conn.send({ type: "sync", v: 1 });
       this.#timer = this.#o.clock.setTimeout(settle, graceMs);
     });
   }
 
-  #connect(): void {
-    this.#timer = undefined;
-    if (this.#stopped) return;
-    this.#state = "connecting";
-    let ws: WebSocket;
-    try {
-      ws = new WebSocket(this.#o.config.url, {
-        protocols: [EASP_SUBPROTOCOL],
-        headers: easpHeaders(this.#o.config.headers, this.#o.applianceId, this.sessionId, this.callId),
-      });
-    } catch (err) {
-      this.#lastError = `connect: ${errorMessage(err)}`;
-      this.#log.error("sink connect failed", { code: "SINK_CONFIG", error: this.#lastError });
-      this.#state = "failed";
-      return;
-    }
-    ws.binaryType = "arraybuffer";
-    this.#ws = ws;
-    ws.onopen = () => {
-      if (this.#ws === ws) this.#onSocketOpen(ws);
-    };
-    ws.onmessage = (event) => {
-      if (this.#ws === ws) this.#onSocketMessage(event.data);
-    };
-    ws.onclose = (event) => {
-      if (this.#ws === ws) this.#onSocketClose(event.code, event.reason);
-    };
-  }
-
-  #onSocketOpen(ws: WebSocket): void {
-    if (ws.protocol !== EASP_SUBPROTOCOL) {
-      this.#lastError = `SINK_PROTOCOL: server selected subprotocol "${ws.protocol}", not ${EASP_SUBPROTOCOL}`;
-      ws.close(EaspCloseCode.SubprotocolMismatch, "easp.v1 required");
-      return;
-    }
+  /** The socket is up with `easp.v1`: sends `open` (a resume after the first `opened`). */
+  ready(): void {
     const call = this.#o.spool.getCall(this.callId) ?? this.#call;
-    const open = buildOpenMessage({
-      sessionId: this.sessionId,
-      resume: this.#everOpened || this.#ackedSeq > 0,
-      nextSeq: this.#ackedSeq + 1,
-      call,
-      mode: this.#o.config.mode,
-      streams: this.source.streamDescs(),
-      epochUs: call.epochUs || this.source.epochHintUs(),
-      applianceId: this.#o.applianceId,
-      version: this.#o.version,
-    });
-    ws.send(JSON.stringify(open));
-    this.#schedule(this.#onOpenTimeout, OPEN_TIMEOUT_MS);
+    this.#conn?.send(
+      buildOpenMessage({
+        sessionId: this.sessionId,
+        resume: this.#everOpened || this.#ackedSeq > 0,
+        nextSeq: this.#ackedSeq + 1,
+        segment: this.segment,
+        continuationOf: this.#o.origin.continuationOf,
+        call,
+        mode: this.#o.config.mode,
+        streams: this.source.streamDescs(),
+        epochUs: call.epochUs || this.source.epochHintUs(),
+        applianceId: this.#o.applianceId,
+        version: this.#o.version,
+      }),
+    );
   }
 
-  #onSocketMessage(data: unknown): void {
-    if (typeof data !== "string") return;
-    let message: ServerMessage | null;
-    try {
-      message = parseServerMessage(data);
-    } catch (err) {
-      this.#lastError = `SINK_PROTOCOL: ${errorMessage(err)}`;
-      this.#log.warn("bad message from receiver", { code: "SINK_PROTOCOL", error: errorMessage(err) });
-      this.#sendJson({ type: "error", v: 1, code: EaspCloseCode.ProtocolError, message: errorMessage(err) });
-      return;
-    }
-    this.#liveness.heard();
-    if (message) this.#handle(message);
-  }
-
-  #handle(message: ServerMessage): void {
+  /** A server message of the current connection (EASP.md §4, server → client). */
+  message(message: ServerMessage): void {
     switch (message.type) {
       case "opened":
         this.#onOpened(message);
@@ -261,160 +227,228 @@ export class EaspUnit {
         this.#onClosed(message.finalSeq);
         break;
       case "flow":
-        if (message.window) this.#window = message.window;
-        if (message.pause !== undefined) this.#paused = message.pause;
+        this.#out.flow(message.pause, message.window);
         this.#o.listener.dirty(this);
         break;
       case "pause":
       case "resume":
-        this.#paused = message.type === "pause";
+        // `resume{from:"now"}` is served like `from:"paused"`: the spool keeps everything, so the
+        // paused span is delivered (REPLAY) rather than skipped.
+        this.#out.flow(message.type === "pause");
         this.#o.listener.dirty(this);
         break;
       case "error":
         this.#lastError = `receiver error ${message.code}: ${message.message}`;
-        this.#retryAfterMs = message.retryAfterMs;
-        this.#fatal = message.fatal === true;
         this.#log.warn("receiver reported an error", { code: "SINK_REMOTE_ERROR", error: this.#lastError });
-        break;
-      case "close":
-        this.#retryAfterMs = message.retryAfterMs;
-        this.#ws?.close(EaspCloseCode.Normal, "server close");
         break;
       default:
         break;
     }
   }
 
+  /** Something went wrong on the connection: kept as the unit's last error. */
+  problem(text: string): void {
+    this.#lastError = text;
+    this.#connProblem = true;
+    this.#log.warn("sink connection problem", { code: "SINK_PROTOCOL", error: text });
+  }
+
+  /** The connection closed: done, retry, quarantine or stop the sink by the close code (EASP.md §7). */
+  closed(code: number, reason: string): void {
+    const conn = this.#conn;
+    this.#conn = undefined;
+    this.#out.stop();
+    if (this.#stopped) {
+      this.#onShutdownSettled?.();
+      return;
+    }
+    const wasOpen = this.#opened;
+    this.#opened = false;
+    this.#clearTimers();
+    if (this.#isFinal() || !conn) return;
+    if (!wasOpen) this.#o.breaker.failed();
+    const why = `closed ${code}${reason ? ` ${reason}` : ""}`;
+    if (code === EaspCloseCode.ProtocolError) this.#protocolErrors += 1;
+    const error = conn.error;
+    const action = closeAction({
+      code,
+      errorCode: error.code,
+      fatal: error.fatal,
+      protocolErrors: this.#protocolErrors,
+    });
+    if (action.kind === "done") {
+      this.#finish(`receiver says the session is finalized (${why})`);
+      return;
+    }
+    if (error.code === undefined && !this.#connProblem) this.#lastError = why;
+    if (wasOpen) this.#o.listener.disconnected(this, why);
+    if (action.kind === "stop-sink") {
+      this.#o.listener.stopSink(this, action.alarm, `${this.#lastError} (${why})`);
+    } else if (action.kind === "quarantine") {
+      this.#o.listener.alarm(this, action.alarm, `${this.#lastError} (${why})`);
+      this.fail(action.alarm, why);
+    } else {
+      if (action.halveBatch) this.#out.halveBatch();
+      this.#state = "backoff";
+      this.#reconnects += 1;
+      const delay = this.#o.reconnect.closed(this.#o.clock.now(), error.retryAfterMs);
+      this.#log.debug("sink unit reconnecting", { reason: why, delayMs: delay });
+      this.#timer = this.#o.clock.setTimeout(this.#reconnect, delay);
+    }
+  }
+
+  /** Dials if the sink's circuit breaker allows it; otherwise waits in `circuit-open`. */
+  #dial(): void {
+    this.#timer = undefined;
+    if (this.#stopped || this.#isFinal()) return;
+    if (this.#o.breaker.request(this.#onBreakerWake)) this.#connect();
+    else this.#state = "circuit-open";
+  }
+
+  readonly #onBreakerWake = (): void => {
+    if (!this.#stopped && this.#state === "circuit-open") this.#connect();
+  };
+
+  readonly #reconnect = (): void => this.#dial();
+
+  #connect(): void {
+    this.#state = "connecting";
+    this.#opened = false;
+    this.#connProblem = false;
+    const headers = easpHeaders(this.#o.config.headers, this.#o.applianceId, this.sessionId, this.callId);
+    try {
+      this.#conn = new EaspConnection(this.#o.config.url, headers, this.#o.clock, this);
+    } catch (err) {
+      this.fail("SINK_CONFIG", `connect: ${errorMessage(err)}`);
+    }
+  }
+
   #onOpened(opened: OpenedMessage): void {
-    if (this.#state !== "connecting") return;
-    this.#o.clock.clearTimer(this.#timer);
-    this.#window = opened.window;
-    const ackIntervalMs = Math.min(Math.max(opened.ackIntervalMs, 50), 5_000);
-    this.#paused = opened.startPaused === true;
+    const conn = this.#conn;
+    if (this.#state !== "connecting" || this.#opened || !conn) return;
+    const now = this.#o.clock.now();
+    this.#o.breaker.succeeded();
+    this.#o.reconnect.opened(now);
     const lastAvailable = this.source.lastAvailableSeq();
-    const { start, verdict } = resumePoint(opened.nextSeq, lastAvailable, this.#ackedSeq);
+    const verdict = openedVerdict(opened.nextSeq, lastAvailable, this.#ackedSeq, () =>
+      this.source.firstRetainedSeq(),
+    );
     const fields = { nextSeq: opened.nextSeq, lastAvailable, ackedSeq: this.#ackedSeq };
     if (verdict === "ahead") {
-      this.#lastError = `SINK_PROTOCOL: receiver asked for seq ${opened.nextSeq}, only ${lastAvailable} exist`;
-      this.#log.error("receiver is ahead of the appliance's items", {
-        code: "SINK_PROTOCOL",
-        alarm: true,
-        ...fields,
-      });
-    } else if (verdict === "regressed") {
+      const message = `receiver asked for seq ${opened.nextSeq}, only ${lastAvailable} exist`;
+      this.problem(`SINK_PROTOCOL: ${message}`);
+      this.#o.listener.alarm(this, "SINK_RECEIVER_AHEAD", message);
+      conn.send({ type: "error", v: 1, code: EaspCloseCode.ProtocolError, message });
+      conn.close(EaspCloseCode.ProtocolError, "nextSeq beyond the session");
+      return;
+    }
+    if (verdict === "lost") {
+      const message = `receiver lost items up to seq ${this.#ackedSeq}; the spool holds seq ${this.source.firstRetainedSeq()} on`;
+      this.#log.error("ack regression: audio lost", { code: "SINK_ACK_REGRESSION", alarm: true, ...fields });
+      this.#o.listener.alarm(this, "SINK_ACK_REGRESSION", message);
+      conn.send({ type: "close", v: 1, reason: "error", finalSeq: opened.nextSeq - 1 });
+      this.#o.listener.supersede(this);
+      return;
+    }
+    if (verdict === "regressed") {
       this.#log.warn("receiver lost acknowledged items: sending them again", {
         code: "SINK_ACK_REGRESSION",
         ...fields,
       });
     }
-    this.source.seek(start);
-    if (this.#ws) this.#out.start(this.#ws, opened.maxMessageBytes, start - 1);
-    this.#closeSent = false;
+    if (this.#ackedSeq !== opened.nextSeq - 1) {
+      // The receiver is authoritative (EASP.md §5): a lost ack counts as an ack, a regression re-opens what it lost.
+      this.#ackedSeq = opened.nextSeq - 1;
+      this.#saveCursor(false);
+    }
+    const ackIntervalMs = Math.min(Math.max(opened.ackIntervalMs, 50), 5_000);
+    conn.opened(now, ackIntervalMs, () => this.#out.sentSeq > this.#ackedSeq);
+    this.#out.open(conn.ws, opened);
     this.#everOpened = true;
-    this.#openedAt = this.#o.clock.now();
-    this.#liveness.start(this.#openedAt, ackIntervalMs);
-    this.#state = "open";
-    this.#ticker = this.#o.clock.setInterval(this.#tick, ackIntervalMs);
-    this.#log.info("sink unit connected", { sessionId: this.sessionId, nextSeq: start });
+    this.#opened = true;
+    this.#behind = this.#isBehind(opened.nextSeq);
+    this.#state = this.#behind ? "replaying" : "open";
+    this.#log.info("sink unit connected", {
+      sessionId: this.sessionId,
+      nextSeq: opened.nextSeq,
+      behind: this.#behind,
+    });
+    if (this.#behind && this.source.isLive() && this.#o.config.replay?.strategy === "live-first") {
+      this.#o.listener.cutSegment(this);
+    }
     this.#o.listener.connected(this);
     this.pump();
   }
 
   #onAck(seq: number): void {
-    if (seq <= this.#ackedSeq) return;
+    if (seq <= this.#ackedSeq) {
+      this.#out.acked(this.#ackedSeq);
+      return;
+    }
     const acked = Math.min(seq, this.#out.sentSeq);
     this.#ackedSeq = acked;
     const now = this.#o.clock.now();
-    this.#liveness.acked(now);
+    this.#conn?.acked(now);
+    this.#o.reconnect.acked(now);
     this.#protocolErrors = 0;
-    if (now - this.#openedAt >= HEALTHY_AFTER_MS) this.#o.backoff.reset();
     this.#saveCursor(false);
-    this.#out.inflight.ack(acked);
+    this.#out.acked(acked);
+    if (this.#behind) this.#checkCaughtUp();
     if (this.#onShutdownSettled && acked >= this.#out.sentSeq) this.#onShutdownSettled();
     else this.#o.listener.dirty(this);
+  }
+
+  /** Whether item `seq` (the next to send or to be acknowledged) was captured longer ago than the replay threshold. */
+  #isBehind(seq: number): boolean {
+    const captureUs = this.source.captureUsOf(seq);
+    return captureUs !== undefined && captureUs < this.#o.clock.wallUs() - this.#thresholdMs * 1000;
+  }
+
+  /** A unit that was behind has caught up once nothing older than the replay threshold awaits an ack. */
+  #checkCaughtUp(): void {
+    if (this.#isBehind(this.#ackedSeq + 1)) return;
+    this.#behind = false;
+    if (this.#state === "replaying") this.#state = "open";
+    this.#o.listener.caughtUp(this);
   }
 
   #onClosed(finalSeq: number): void {
     const ours = this.source.finalSeq();
     if (ours === 0 || finalSeq < ours) return;
     this.#ackedSeq = Math.max(this.#ackedSeq, ours);
+    if (this.#behind) this.#checkCaughtUp();
     this.#finish("receiver confirmed every item");
-    this.#ws?.close(EaspCloseCode.Normal, "closed");
-    this.#ws = undefined;
   }
 
   #finish(why: string): void {
-    this.#clearTimers();
-    this.source.dispose();
-    this.#state = "done";
+    this.#halt("done");
     this.#saveCursor(true);
     this.#log.info("sink unit delivered", { sessionId: this.sessionId, finalSeq: this.#ackedSeq, why });
     this.#o.listener.done(this);
   }
 
-  #onSocketClose(code: number, reason: string): void {
-    this.#ws = undefined;
-    this.#out.stop();
-    if (this.#stopped) {
-      this.#onShutdownSettled?.();
-      return;
-    }
-    const wasOpen = this.#state === "open";
-    this.#clearTimers();
-    if (this.#state === "done") return;
-    const why = `closed ${code}${reason ? ` ${reason}` : ""}`;
-    if (code === EaspCloseCode.ProtocolError) this.#protocolErrors += 1;
-    const action = closeAction(code, this.#fatal, this.#protocolErrors);
-    if (action === "done") {
-      this.#finish(`receiver says the session is finalized (${why})`);
-      return;
-    }
-    if (!this.#lastError || wasOpen) this.#lastError = why;
-    if (wasOpen) this.#o.listener.disconnected(this, why);
-    if (action === "failed") {
-      this.#state = "failed";
-      this.#log.error("sink unit stopped: receiver rejects the session", {
-        code: "SINK_REJECTED",
-        alarm: true,
-        reason: why,
-      });
-      return;
-    }
-    this.#state = "backoff";
-    this.#reconnects += 1;
-    const delay = this.#retryAfterMs ?? this.#o.backoff.next();
-    this.#retryAfterMs = undefined;
-    this.#log.debug("sink unit reconnecting", { reason: why, delayMs: delay });
-    this.#schedule(this.#reconnect, delay);
-  }
-
-  readonly #reconnect = (): void => this.#connect();
-
-  readonly #redirty = (): void => {
-    this.#timer = undefined;
+  readonly #onWake = (): void => {
+    this.#wakeTimer = undefined;
     this.#o.listener.dirty(this);
   };
 
-  readonly #onOpenTimeout = (): void => {
-    this.#timer = undefined;
-    this.#lastError = "no `opened` within 10 s";
-    this.#ws?.close(EaspCloseCode.PingTimeout, "no opened");
-  };
+  /** Whether the unit is finished for good (`done` or `failed`). */
+  #isFinal(): boolean {
+    return this.#state === "done" || this.#state === "failed";
+  }
 
-  readonly #tick = (): void => {
-    const action = this.#liveness.check(this.#o.clock.now(), this.#out.sentSeq > this.#ackedSeq);
-    if (action === "dead") {
-      this.#lastError = "no answer to two pings";
-      this.#ws?.close(EaspCloseCode.PingTimeout, "no pong");
-    } else if (action === "ping") {
-      this.#sendJson({ type: "ping", v: 1, t: Math.round(this.#o.clock.now()) });
-    } else if (action === "sync") {
-      this.#sendJson({ type: "sync", v: 1 });
-    }
-  };
-
-  #sendJson(message: object): void {
-    this.#ws?.send(JSON.stringify(message));
+  /** Enters a final state: no timers, no socket, no reconnect. */
+  #halt(state: "done" | "failed"): void {
+    this.#clearTimers();
+    this.#o.breaker.cancel(this.#onBreakerWake);
+    if (this.#conn && !this.#opened) this.#o.breaker.abandoned();
+    this.source.dispose();
+    this.#state = state;
+    const conn = this.#conn;
+    this.#conn = undefined;
+    this.#opened = false;
+    this.#out.stop();
+    conn?.detach(EaspCloseCode.Normal, state);
   }
 
   #saveCursor(done: boolean): void {
@@ -428,30 +462,10 @@ export class EaspUnit {
     });
   }
 
-  #schedule(fn: () => void, ms: number): void {
-    this.#o.clock.clearTimer(this.#timer);
-    this.#timer = this.#o.clock.setTimeout(fn, ms);
-  }
-
   #clearTimers(): void {
     this.#o.clock.clearTimer(this.#timer);
-    this.#o.clock.clearTimer(this.#ticker);
+    this.#o.clock.clearTimer(this.#wakeTimer);
     this.#timer = undefined;
-    this.#ticker = undefined;
+    this.#wakeTimer = undefined;
   }
-}
-
-/** Upgrade headers of a session (EASP.md §2): the configured ones (e.g. `Authorization`) plus the EASP ids. */
-function easpHeaders(
-  configured: Record<string, string>,
-  applianceId: string,
-  sessionId: string,
-  callId: string,
-): Record<string, string> {
-  return {
-    ...configured,
-    "EASP-Appliance-Id": applianceId,
-    "EASP-Session-Id": sessionId,
-    "EASP-Call-Id": callId,
-  };
 }

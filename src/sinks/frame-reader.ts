@@ -1,7 +1,8 @@
 import type { FrameRecord, Spool } from "../spool/index.ts";
+import { type CommitGate, STRICT_COMMIT_GATE } from "./commit-gate.ts";
 
-/** Frames read from the spool per query when a unit is behind. */
-const SPOOL_BATCH = 256;
+/** Frames read from the spool per query when a unit is behind (~10 s of 20 ms frames). */
+const SPOOL_BATCH = 512;
 /** Frames a reader keeps from the live feed before it leaves the rest to the spool (~5 s of 20 ms frames). */
 const LIVE_BUFFER_LIMIT = 256;
 
@@ -10,6 +11,13 @@ const LIVE_BUFFER_LIMIT = 256;
  * frames handed over by the live feed ({@link offer}) are buffered by reference and no spool read
  * happens; when it falls behind (disconnected, window full) the buffer stops growing and the
  * missing frames are read back from the spool in batches until it has caught up again.
+ *
+ * Only frames the spool has **committed** are handed out: a frame sent before its group commit
+ * could be lost by a crash and the same `seq` would then denote another item after the restart
+ * (EASP.md §1: seq is assigned when the item is on disk). Live audio therefore leaves at most one
+ * commit interval (`spool.commit_interval_ms`, 100 ms) after capture; {@link blocked} tells a
+ * caller that the next frame exists but waits for its commit. The {@link CommitGate} lets frames
+ * through anyway when the spool has stopped committing.
  */
 export class FrameReader {
   /** Stream read. */
@@ -22,10 +30,17 @@ export class FrameReader {
   #nextIdx = 1;
   /** Highest `idx` known to exist in the spool. */
   #knownLast = 0;
+  /** Highest `idx` known to be committed. */
+  #committed = 0;
+  /** The frame {@link at} last refused because it is not committed yet, else undefined. */
+  blocked: FrameRecord | undefined;
 
-  constructor(spool: Spool, streamId: number) {
+  readonly #gate: CommitGate;
+
+  constructor(spool: Spool, streamId: number, gate: CommitGate = STRICT_COMMIT_GATE) {
     this.#spool = spool;
     this.streamId = streamId;
+    this.#gate = gate;
   }
 
   /** Highest frame `idx` known to exist. */
@@ -50,10 +65,19 @@ export class FrameReader {
     return this.at(0);
   }
 
-  /** The `i`-th frame from the next one (0 = {@link peek}), reading the spool if needed. */
+  /**
+   * The `i`-th frame from the next one (0 = {@link peek}), reading the spool if needed; undefined
+   * when it does not exist or is not committed yet (then {@link blocked} holds it).
+   */
   at(i: number): FrameRecord | undefined {
     if (this.#head + i >= this.#frames.length) this.#fill(i);
-    return this.#frames[this.#head + i];
+    const frame = this.#frames[this.#head + i];
+    this.blocked = undefined;
+    if (frame === undefined || frame.idx <= this.#committed) return frame;
+    this.#committed = this.#spool.committedIdx(this.streamId);
+    if (frame.idx <= this.#committed || this.#gate.admits(frame)) return frame;
+    this.blocked = frame;
+    return undefined;
   }
 
   /** Consumes the next frame. */

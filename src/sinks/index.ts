@@ -1,5 +1,8 @@
 /**
- * Upstream delivery: the sink dispatcher and its WebSocket (EASP/1) units (DESIGN.md §5, EASP.md).
+ * Upstream delivery: the sink dispatcher and its WebSocket (EASP/1) units (DESIGN.md §5, EASP.md):
+ * lossless resume, REPLAY-flagged catch-up paced by `replay.maxRate`, in-order or live-first
+ * replay with continuation segments, close-code handling, a circuit breaker per sink, and
+ * recovery of undelivered calls after a restart.
  * @module
  */
 export { createSinkDispatcher } from "./dispatcher.ts";

@@ -1,7 +1,6 @@
 import {
   EaspGapReason,
   RECORD_HEADER_BYTES,
-  REPLAY_THRESHOLD_MS,
   RecordFlags,
   type RecordHeader,
   RecordKind,
@@ -13,9 +12,12 @@ import {
 import type { Clock, Logger, TimerHandle } from "../lib/index.ts";
 import type { FrameRecord, Spool, StreamRecord } from "../spool/index.ts";
 import { type OutputFormat, SampleConverter } from "./audio-format.ts";
+import type { CommitGate } from "./commit-gate.ts";
 import { FrameReader, findFrameEndingAfter } from "./frame-reader.ts";
-import { type ItemOutput, type ItemSource, Render } from "./item-source.ts";
+import { type ItemOutput, type ItemSource, RESERVE_FULL, RESERVE_PACED, Render } from "./item-source.ts";
+import type { SegmentOrigin } from "./segments.ts";
 import type { StreamEndReason } from "./sink-types.ts";
+import { mixSlot, SLOT_CONCEALED, SLOT_UNCOMMITTED, slotCoverage } from "./slot-mixer.ts";
 
 /** Stream id of the single stream of an interleaved session. */
 export const INTERLEAVED_STREAM_ID = 1;
@@ -40,6 +42,10 @@ export interface InterleavedSourceOptions {
   format: OutputFormat;
   /** Call epoch T0, µs since the Unix epoch: slot k is captured at `epochUs + k·20 ms`. */
   epochUs: number;
+  /** Where the session starts: slot `first` (0 for segment 0), and its DISCARDED gap if any. */
+  origin: SegmentOrigin;
+  /** When uncommitted frames may go out (spool stalled). */
+  gate: CommitGate;
   /** How long a slot waits for a lagging channel, ms. */
   holdBackMs: number;
   clock: Clock;
@@ -51,9 +57,11 @@ export interface InterleavedSourceOptions {
 
 /**
  * Items of an interleaved session: one N-channel stream on a fixed 20 ms grid from the call epoch.
- * `seq 1` = `stream.start`; record k (pos `[k·160, (k+1)·160)` at 8 kHz) = `seq k+2`, every slot
- * exactly one record: AUDIO with a `channelMask` bit per channel that had media (the rest codec
- * silence, flag CONCEALED), or GAP NO_MEDIA when no channel had media; then `stream.end`.
+ * `seq 1` = `stream.start`; with `first` = the segment's first slot and `d` = 1 when it opens with a
+ * DISCARDED gap (`seq 2`), record k (pos `[k·160, (k+1)·160)` at 8 kHz) = `seq k − first + 2 + d`
+ * (segment 0: `seq k+2`), every slot exactly one record: AUDIO with a `channelMask` bit per channel
+ * that had media (the rest codec silence, flag CONCEALED), or GAP NO_MEDIA when no channel had
+ * media; then `stream.end`.
  * Channel frames are placed by `pos`, sample-accurately (a frame may straddle two slots).
  *
  * A slot is released once every channel has passed its end, once the leading channel is
@@ -85,9 +93,15 @@ export class InterleavedSource implements ItemSource {
     payloadLen: 0,
   };
   #nextSeq = 1;
-  /** Slots released so far (slots 0 … readySlots-1 may be rendered). */
-  #readySlots = 0;
-  /** Number of slots once every stream ended, else -1. */
+  /** First slot of the session. */
+  readonly #first: number;
+  /** Start of the leading DISCARDED gap, samples, or -1. */
+  readonly #discardedFromPos: number;
+  /** `seq` of slot `first`. */
+  readonly #frameBase: number;
+  /** Slots released so far (slots first … readySlots-1 may be rendered). */
+  #readySlots: number;
+  /** Slot count (end, exclusive) once every stream ended or the session was cut, else -1. */
   #totalSlots = -1;
   /** Highest frame end over all channels, samples. */
   #leading = 0;
@@ -108,11 +122,16 @@ export class InterleavedSource implements ItemSource {
     this.#clock = options.clock;
     this.#log = options.logger;
     this.#onReady = options.onReady;
+    this.#first = options.origin.first;
+    this.#discardedFromPos = options.origin.discardedFromPos;
+    this.#frameBase = this.#discardedFromPos >= 0 ? 3 : 2;
+    this.#readySlots = this.#first;
+    this.#leading = this.#first * this.#slotSamples;
     this.#channels = options.streams.map((stream) => ({
       stream,
-      reader: new FrameReader(options.spool, stream.streamId),
+      reader: new FrameReader(options.spool, stream.streamId, options.gate),
       converter: new SampleConverter(stream.codec, options.format),
-      frontier: 0,
+      frontier: this.#leading,
       ended: false,
     }));
   }
@@ -122,15 +141,63 @@ export class InterleavedSource implements ItemSource {
   }
 
   finalSeq(): number {
-    return this.#totalSlots >= 0 ? this.#totalSlots + 2 : 0;
+    return this.#totalSlots >= 0 ? this.#seqOf(this.#totalSlots) : 0;
   }
 
   lastAvailableSeq(): number {
-    return this.#totalSlots >= 0 ? this.#totalSlots + 2 : this.#readySlots + 1;
+    return this.#totalSlots >= 0 ? this.finalSeq() : this.#seqOf(this.#readySlots) - 1;
+  }
+
+  firstRetainedSeq(): number {
+    const slot = this.firstRetainedIndex();
+    if (slot === this.#first) return 1;
+    return this.#totalSlots >= 0 && slot >= this.#totalSlots ? this.finalSeq() : this.#seqOf(slot);
+  }
+
+  firstRetainedIndex(): number {
+    let purgedTo = 0;
+    for (const { stream } of this.#channels) {
+      const first = this.#spool.readFrames(stream.streamId, 1, 1)[0];
+      if (first && first.idx > 1) purgedTo = Math.max(purgedTo, first.pos);
+      else if (!first && this.#spool.lastIdx(stream.streamId) > 0) purgedTo = Number.POSITIVE_INFINITY;
+    }
+    if (purgedTo === Number.POSITIVE_INFINITY) return Math.max(this.#first, this.#newestSlot());
+    return Math.max(this.#first, Math.ceil(purgedTo / this.#slotSamples));
   }
 
   hasContent(): boolean {
     return true;
+  }
+
+  isLive(): boolean {
+    return this.#totalSlots < 0;
+  }
+
+  backlogMs(ackedSeq: number): number {
+    const nextSlot = ackedSeq < this.#frameBase ? this.#first : ackedSeq - this.#frameBase + this.#first + 1;
+    return Math.max(0, this.#newestSlot() - nextSlot) * SLOT_MS;
+  }
+
+  captureUsOf(seq: number): number | undefined {
+    if (seq > this.lastAvailableSeq()) return undefined;
+    const pos = seq < this.#frameBase ? this.startPos() : this.#slotOf(seq) * this.#slotSamples;
+    return this.#epochUs + Math.round((pos * 1e6) / this.#format.rate);
+  }
+
+  liveEdge(): number {
+    return this.#readySlots;
+  }
+
+  startPos(): number {
+    return this.#discardedFromPos >= 0 ? this.#discardedFromPos : this.#first * this.#slotSamples;
+  }
+
+  cut(cutAt: number): void {
+    if (this.#totalSlots >= 0) return;
+    this.dispose();
+    this.#totalSlots = Math.max(this.#first, cutAt);
+    this.#readySlots = this.#totalSlots;
+    this.#endReason = "segment-cut";
   }
 
   streamDescs(): StreamDesc[] {
@@ -147,7 +214,7 @@ export class InterleavedSource implements ItemSource {
           siprecStreamId: stream.siprecStreamId,
           label: stream.label,
         })),
-        firstPos: 0,
+        firstPos: this.startPos(),
         clock: "arrival",
         recordMs: SLOT_MS,
       },
@@ -160,7 +227,7 @@ export class InterleavedSource implements ItemSource {
 
   seek(seq: number): void {
     this.#nextSeq = Math.max(1, seq);
-    const slotStart = Math.max(0, this.#nextSeq - 2) * this.#slotSamples;
+    const slotStart = this.#slotOf(this.#nextSeq) * this.#slotSamples;
     for (const channel of this.#channels) {
       channel.reader.seek(findFrameEndingAfter(this.#spool, channel.stream.streamId, slotStart));
     }
@@ -179,7 +246,8 @@ export class InterleavedSource implements ItemSource {
       this.#nextSeq = 2;
       return Render.Ready;
     }
-    const slot = seq - 2;
+    if (seq < this.#frameBase) return this.#renderDiscarded(out);
+    const slot = this.#slotOf(seq);
     if (this.#totalSlots >= 0 && slot >= this.#totalSlots) {
       if (slot > this.#totalSlots) return Render.NotReady;
       out.text(JSON.stringify(this.#endMessage(seq)));
@@ -266,6 +334,7 @@ export class InterleavedSource implements ItemSource {
   };
 
   #finish(): void {
+    if (this.#totalSlots >= 0) return;
     this.dispose();
     let end = 0;
     for (const { reader, stream } of this.#channels) {
@@ -273,8 +342,47 @@ export class InterleavedSource implements ItemSource {
         reader.knownLast > 0 ? this.#spool.readFrames(stream.streamId, reader.knownLast, 1)[0] : undefined;
       if (last) end = Math.max(end, last.pos + last.durationSamples);
     }
-    this.#totalSlots = Math.ceil(end / this.#slotSamples);
+    this.#totalSlots = Math.max(this.#first, Math.ceil(end / this.#slotSamples));
     this.#readySlots = this.#totalSlots;
+  }
+
+  #seqOf(slot: number): number {
+    return slot - this.#first + this.#frameBase;
+  }
+
+  /** The slot `seq` renders (the session's first slot for `stream.start` and the leading gap). */
+  #slotOf(seq: number): number {
+    return Math.max(this.#first, seq - this.#frameBase + this.#first);
+  }
+
+  /** End of the newest audio known, as a slot count. */
+  #newestSlot(): number {
+    if (this.#totalSlots >= 0) return this.#totalSlots;
+    return Math.max(this.#readySlots, Math.ceil(this.#leading / this.#slotSamples));
+  }
+
+  /** The DISCARDED gap that opens a segment after an ack regression: from the session start to slot `first`. */
+  #renderDiscarded(out: ItemOutput): Render {
+    const durationSamples = this.#first * this.#slotSamples - this.#discardedFromPos;
+    const captureUs = this.#epochUs + Math.round((this.#discardedFromPos * 1e6) / this.#format.rate);
+    const offset = out.reserveRecord(
+      RECORD_HEADER_BYTES,
+      (durationSamples * 1000) / this.#format.rate,
+      captureUs,
+    );
+    if (offset === RESERVE_FULL) return Render.Full;
+    const header = this.#header;
+    header.kind = RecordKind.Gap;
+    header.flags = out.replayFlag;
+    header.maskOrReason = EaspGapReason.Discarded;
+    header.seq = 2;
+    header.pos = this.#discardedFromPos;
+    header.captureUs = captureUs;
+    header.durationSamples = durationSamples;
+    header.payloadLen = 0;
+    writeRecordHeader(out.view, offset, header);
+    this.#nextSeq = 3;
+    return Render.Ready;
   }
 
   #endMessage(seq: number): StreamEndMessage {
@@ -293,30 +401,18 @@ export class InterleavedSource implements ItemSource {
   #renderSlot(out: ItemOutput, seq: number, slot: number): Render {
     const S = this.#slotSamples;
     const start = slot * S;
-    const end = start + S;
-    const count = this.#channels.length;
-    let mask = 0;
-    let concealed = false;
-    for (let c = 0; c < count; c++) {
-      const reader = (this.#channels[c] as Channel).reader;
-      reader.skipEndingBy(start);
-      let covered = 0;
-      for (let i = 0, f = reader.at(0); f && f.pos < end; f = reader.at(++i)) {
-        if (f.kind === RecordKind.Audio)
-          covered += Math.min(end, f.pos + f.durationSamples) - Math.max(start, f.pos);
-      }
-      if (covered > 0) mask |= 1 << c;
-      if (covered < S) concealed = true;
-    }
+    const coverage = slotCoverage(this.#channels, start, start + S);
+    if (coverage === SLOT_UNCOMMITTED) return Render.Uncommitted;
+    const mask = coverage & 0xff;
     const width = this.#format.bytesPerSample;
-    const payloadLen = mask === 0 ? 0 : S * count * width;
-    const offset = out.reserveRecord(RECORD_HEADER_BYTES + payloadLen, SLOT_MS);
-    if (offset < 0) return Render.Full;
-    const header = this.#header;
+    const payloadLen = mask === 0 ? 0 : S * this.#channels.length * width;
     const captureUs = this.#epochUs + Math.round((start * 1e6) / this.#format.rate);
-    const replay = out.nowUs - captureUs > REPLAY_THRESHOLD_MS * 1000 ? RecordFlags.Replay : 0;
+    const offset = out.reserveRecord(RECORD_HEADER_BYTES + payloadLen, SLOT_MS, captureUs);
+    if (offset === RESERVE_FULL) return Render.Full;
+    if (offset === RESERVE_PACED) return Render.Paced;
+    const header = this.#header;
     header.kind = mask === 0 ? RecordKind.Gap : RecordKind.Audio;
-    header.flags = (mask !== 0 && concealed ? RecordFlags.Concealed : 0) | replay;
+    header.flags = (mask !== 0 && coverage & SLOT_CONCEALED ? RecordFlags.Concealed : 0) | out.replayFlag;
     header.maskOrReason = mask === 0 ? EaspGapReason.NoMedia : mask;
     header.seq = seq;
     header.pos = start;
@@ -324,33 +420,8 @@ export class InterleavedSource implements ItemSource {
     header.durationSamples = S;
     header.payloadLen = payloadLen;
     writeRecordHeader(out.view, offset, header);
-    if (mask !== 0) this.#mix(out.bytes, offset + RECORD_HEADER_BYTES, start, end);
+    if (mask !== 0) mixSlot(this.#channels, width, out.bytes, offset + RECORD_HEADER_BYTES, start, start + S);
     this.#nextSeq = seq + 1;
     return Render.Ready;
-  }
-
-  /** Writes the interleaved payload of slot `[start, end)`: silence, then each channel's audio in place. */
-  #mix(bytes: Uint8Array, at: number, start: number, end: number): void {
-    const count = this.#channels.length;
-    const width = this.#format.bytesPerSample;
-    const stride = count * width;
-    for (let c = 0; c < count; c++) {
-      const { reader, converter } = this.#channels[c] as Channel;
-      converter.fillSilence(bytes, at + c * width, end - start, stride);
-      for (let i = 0, f = reader.at(0); f && f.pos < end; f = reader.at(++i)) {
-        if (f.kind !== RecordKind.Audio) continue;
-        const from = Math.max(start, f.pos);
-        const to = Math.min(end, f.pos + f.durationSamples, f.pos + f.payload.byteLength);
-        if (to <= from) continue;
-        converter.write(
-          f.payload,
-          from - f.pos,
-          to - from,
-          bytes,
-          at + (from - start) * stride + c * width,
-          stride,
-        );
-      }
-    }
   }
 }

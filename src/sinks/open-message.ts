@@ -13,6 +13,10 @@ export interface OpenMessageInput {
   resume: boolean;
   /** Last acknowledged seq + 1. */
   nextSeq: number;
+  /** Segment number of the session (0 for a unit's first session). */
+  segment: number;
+  /** Session id of the previous segment, or null. */
+  continuationOf: string | null;
   /** The call as stored (participants, correlation, metadata). */
   call: CallRecord;
   mode: "interleaved" | "per-participant";
@@ -33,8 +37,8 @@ export function buildOpenMessage(input: OpenMessageInput): OpenMessage {
     resume: input.resume,
     nextSeq: input.nextSeq,
     callId: call.callId,
-    segment: 0,
-    continuationOf: null,
+    segment: input.segment,
+    continuationOf: input.continuationOf,
     callEpoch: isoFromMicros(input.epochUs || call.startedUs),
     mode: input.mode,
     recording: {
@@ -53,5 +57,20 @@ export function buildOpenMessage(input: OpenMessageInput): OpenMessage {
     streams: input.streams,
     appliance: { id: input.applianceId, version: input.version, clock: { sync: "none" } },
     capabilities: { maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, replay: true },
+  };
+}
+
+/** Upgrade headers of a session (EASP.md §2): the configured ones (e.g. `Authorization`) plus the EASP ids. */
+export function easpHeaders(
+  configured: Record<string, string>,
+  applianceId: string,
+  sessionId: string,
+  callId: string,
+): Record<string, string> {
+  return {
+    ...configured,
+    "EASP-Appliance-Id": applianceId,
+    "EASP-Session-Id": sessionId,
+    "EASP-Call-Id": callId,
   };
 }

@@ -4,8 +4,22 @@ import type { CallRecord, FrameRecord, Spool, StreamRecord } from "../spool/inde
 /** Why a stream ended (EASP `stream.end.reason`). */
 export type StreamEndReason = "bye" | "reinvite" | "rtp-timeout" | "segment-cut" | "error" | "recovered";
 
-/** Connection state of one sink unit, for status and events. */
-export type SinkUnitState = "connecting" | "open" | "backoff" | "closing" | "done" | "failed";
+/**
+ * Connection state of one sink unit, for status and events: `connecting` (dialling, or waiting for
+ * `opened`), `open` (live), `replaying` (open and sending a backlog older than the replay threshold),
+ * `backoff` (waiting to reconnect), `circuit-open` (its sink's circuit breaker stops dialling),
+ * `closing` (shutting down), `done` (delivered), `failed` (stopped until reconfigured: rejected,
+ * quarantined; the spool keeps the audio).
+ */
+export type SinkUnitState =
+  | "connecting"
+  | "open"
+  | "replaying"
+  | "backoff"
+  | "circuit-open"
+  | "closing"
+  | "done"
+  | "failed";
 
 /**
  * What the recording side tells the sinks. `app/` forwards the SRS observer events here;
@@ -32,10 +46,15 @@ export interface SinkUnitStatus {
   sink: string;
   /** Call id. */
   callId: string;
-  /** `call` (interleaved) or the stream id (per-participant). */
+  /**
+   * Cursor unit: `call` (interleaved) or the stream id (per-participant); a later segment session
+   * of the same output is `<unit>#<segment>` (e.g. `12#1`).
+   */
   unit: string;
   /** EASP session id. */
   sessionId: string;
+  /** EASP `segment` of the session: 0, then 1, 2… for continuation sessions (live-first, ack regression). */
+  segment: number;
   /** Connection state. */
   state: SinkUnitState;
   /** Durable items sent (highest seq sent). */
@@ -46,17 +65,60 @@ export interface SinkUnitStatus {
   reconnects: number;
   /** Last error text, or empty. */
   lastError: string;
+  /** Audio not yet acknowledged by the receiver (spooled or in flight), ms. */
+  backlogMs: number;
 }
 
 /** Events the sink dispatcher reports upwards (to `app`, for MQTT/log/page). */
 export type SinkDispatcherEvents = {
   /** A unit connected and the receiver answered `opened`. */
   unitconnected: [SinkUnitStatus];
-  /** A unit lost its connection (reason text). */
+  /** A unit lost its connection (reason text); `backlogMs` says how much audio it still owes. */
   unitdisconnected: [SinkUnitStatus, string];
+  /**
+   * A unit that was behind (after a reconnect, or from `recover()`) has sent, and had acknowledged,
+   * everything up to the live edge (what is left is younger than the replay threshold).
+   */
+  unitcaughtup: [SinkUnitStatus];
   /** A unit delivered everything (receiver sent `closed`). */
   unitdone: [SinkUnitStatus];
+  /**
+   * Something an operator must act on, with a stable code: `SINK_QUARANTINED` (repeated protocol
+   * errors), `SINK_ACK_REGRESSION` (the receiver lost acknowledged audio the spool no longer has:
+   * a DISCARDED gap was sent), `SINK_RECEIVER_AHEAD` (the receiver claims items never sent),
+   * `SINK_UNAUTHORIZED` (4001/4003), `SINK_UNSUPPORTED_FORMAT` (4415), `SINK_FATAL` (fatal `error`).
+   */
+  unitalarm: [SinkUnitStatus, string, string];
 };
+
+/** Replay strategy after an outage (EASP.md §5 "Replay policy"). */
+export type ReplayStrategy = "in-order" | "live-first";
+
+/** How a sink delivers audio spooled while it was unreachable (config `sinks[].replay`). */
+export interface ReplayConfig {
+  /**
+   * Upper bound of the replay pace, × real time; the receiver's `opened.replay.maxRate` applies
+   * too, the lower one wins; 0 = as fast as acknowledgements allow. @default 0
+   */
+  maxRate: number;
+  /**
+   * `in-order`: one session, backlog first then live, catching up. `live-first`: when the receiver
+   * is reachable again the session is cut (its tail is the backlog, ending with
+   * `stream.end{reason:"segment-cut"}`) and live audio continues at once on a new segment session
+   * (`continuationOf`, `segment + 1`) sent in parallel. @default "in-order"
+   */
+  strategy: ReplayStrategy;
+  /** Records older than this when sent carry the REPLAY flag, ms. @default 2000 */
+  thresholdMs?: number;
+}
+
+/** The circuit breaker of one sink (config `sinks[].circuit_breaker`). */
+export interface CircuitBreakerConfig {
+  /** Consecutive failed connects (across the sink's units) that open the circuit. @default 5 */
+  failures: number;
+  /** How long an open circuit stops dialling before one probe is let through, ms. @default 30000 */
+  coolDownMs: number;
+}
 
 /** Output format of a WebSocket sink: codec and rate (G.711 passthrough/transcode, or L16 big-endian). */
 export type SinkFormat = "PCMU/8000" | "PCMA/8000" | "L16/8000";
@@ -86,6 +148,10 @@ export interface WebSocketSinkConfig {
   headers: Record<string, string>;
   /** Interleaved mode: which participant is channel 0. @default "customer-first" */
   channelOrder?: ChannelOrder;
+  /** Replay pace and strategy. @default { maxRate: 0, strategy: "in-order", thresholdMs: 2000 } */
+  replay?: ReplayConfig;
+  /** Circuit breaker. @default { failures: 5, coolDownMs: 30000 } */
+  circuitBreaker?: CircuitBreakerConfig;
 }
 
 /** Options of {@link SinkDispatcher} (`createSinkDispatcher`). */
@@ -104,6 +170,13 @@ export interface SinkDispatcherOptions {
   logger?: Logger;
   /** Reconnect backoff: exponential from `initialMs` to `maxMs`, full jitter, ms. @default { initialMs: 500, maxMs: 30000 } */
   backoff?: { initialMs: number; maxMs: number };
+  /** Source of the backoff jitter, uniform in [0, 1). @default Math.random */
+  random?: () => number;
+  /**
+   * Units of recovered calls (from `recover()`) that may connect at the same time, per sink; the
+   * others wait their turn (bounded sockets and file descriptors after a long outage). @default 64
+   */
+  recoveryConcurrency?: number;
   /**
    * Interleaved mode: how long a 20 ms output slot waits for a lagging channel before it is sent
    * with that channel silence-filled, ms of timeline (and of wall time when every channel stalls).
@@ -117,6 +190,22 @@ export interface SinkDispatcherOptions {
  * each call to every configured sink over EASP/1, losslessly across reconnects.
  */
 export interface SinkDispatcher extends SinkFeed, TypedEmitter<SinkDispatcherEvents> {
+  /**
+   * Delivers what the spool still owes the sinks, after a restart (DESIGN.md §4): every call that
+   * is not `live` and whose units on a configured sink are not all `done` (including calls that
+   * never got a cursor) gets its units back, each resuming its EASP session from the receiver's
+   * `opened.nextSeq`, up to `stream.end` and `close`, oldest call first. Call once, after the spool
+   * closed the calls a crash left live. The spool is examined in batches across event-loop turns
+   * (≈ 30 µs per call), so a large spool does not hold up the start.
+   */
+  recover(): void;
+  /**
+   * Whether a call needs nothing more from the sinks (the spool purge asks): true when every
+   * configured sink's every unit of the call (one per stream per-participant, one per call
+   * interleaved, with their segment sessions) is `done`, or when no sink is configured. A live
+   * call is never delivered; a call without audio needs no interleaved unit.
+   */
+  isDelivered(callId: string): boolean;
   /** Status of every active unit; with `callId`, that call's units (also after delivery, for the last 200 calls). */
   status(callId?: string): SinkUnitStatus[];
   /** Stops reconnecting, gives connected units ~2 s to get their sent items acknowledged, then closes every socket. */

@@ -51,6 +51,8 @@ export interface StreamState {
   records: number;
   /** Of which GAP records. */
   gapRecords: number;
+  /** Records that carried the REPLAY flag (sent from the appliance's spool, late). */
+  replayRecords: number;
   /** Gap spans, merged. */
   gaps: GapSpan[];
 }
@@ -59,6 +61,10 @@ export interface StreamState {
 export interface SessionFile {
   sessionId: string;
   callId: string;
+  /** EASP `segment` of the session (0 for a unit's first session). */
+  segment: number;
+  /** The session this one continues (live-first cut, ack regression), or null. */
+  continuationOf: string | null;
   /** Highest seq such that every item ≤ it is on disk (the receiver's `committed`). */
   committed: number;
   /** The latest `open` message (recording, participants, streams). */
@@ -76,11 +82,14 @@ export interface AcceptResult {
   records: number;
   bytes: number;
   duplicates: number;
+  /** Records with the REPLAY flag. */
+  replayRecords: number;
 }
 
 /**
  * One EASP session on the receiver side (EASP.md §5, receiver): checks each durable item against
- * the expected `seq` (duplicates ≤ committed are dropped, a gap is protocol error 4000) and the
+ * the expected `seq` (duplicates ≤ committed are dropped by seq, whatever their REPLAY bit; a gap
+ * is protocol error 4000) and the
  * stream invariants, writes audio to one WAV per stream, and on {@link commit} makes the writes
  * durable (fsync) *before* recording the new `committed` — the ack the caller sends afterwards
  * therefore never covers data that is not on disk.
@@ -138,10 +147,15 @@ export class ReceiverSession {
         throw new ReceiverError("RECEIVER_STATE", `unreadable session file ${path}`, { cause: err });
       }
       file.open = open;
+      file.segment ??= open.segment;
+      file.continuationOf ??= open.continuationOf;
+      for (const state of Object.values(file.streams)) state.replayRecords ??= 0;
     } else {
       file = {
         sessionId: open.sessionId,
         callId: open.callId,
+        segment: open.segment,
+        continuationOf: open.continuationOf,
         committed: 0,
         open,
         items: [],
@@ -186,7 +200,7 @@ export class ReceiverSession {
    * @throws EaspProtocolError for a seq gap or a broken stream invariant (nothing of that record is written).
    */
   acceptRecords(records: EaspRecord[]): AcceptResult {
-    const result: AcceptResult = { records: 0, bytes: 0, duplicates: 0 };
+    const result: AcceptResult = { records: 0, bytes: 0, duplicates: 0, replayRecords: 0 };
     for (const record of records) {
       if (!this.#admit(record.seq)) {
         result.duplicates += 1;
@@ -205,6 +219,10 @@ export class ReceiverSession {
         wav.appendSilence(record.durationSamples);
         addGap(state.gaps, record.pos, record.durationSamples, record.maskOrReason);
         state.gapRecords += 1;
+      }
+      if ((record.flags & RecordFlags.Replay) !== 0) {
+        state.replayRecords += 1;
+        result.replayRecords += 1;
       }
       state.records += 1;
       result.records += 1;
@@ -268,6 +286,7 @@ export class ReceiverSession {
         dataBytes: 0,
         records: 0,
         gapRecords: 0,
+        replayRecords: 0,
         gaps: [],
       };
       this.#file.streams[streamId] = state;

@@ -28,6 +28,10 @@ export interface EaspReceiverOptions {
   logger?: Logger;
   /** How often committed items are acknowledged, ms. @default 500 */
   ackIntervalMs?: number;
+  /** `opened.window`: unacknowledged audio a client may have in flight. @default { ms: 10000, bytes: 4 MiB } */
+  window?: { ms: number; bytes: number };
+  /** `opened.replay.maxRate`: pace of replayed audio, × real time (0 = unlimited). @default 0 */
+  replayMaxRate?: number;
 }
 
 /** Counters of a running receiver. */
@@ -40,6 +44,8 @@ export interface EaspReceiverStats {
   bytes: number;
   /** Durable items dropped as duplicates (already received). */
   duplicates: number;
+  /** Records that carried the REPLAY flag (delivered late, from the sender's spool). */
+  replayRecords: number;
   /** Connections closed for a protocol or storage error. */
   errors: number;
 }
@@ -66,8 +72,12 @@ type Socket = ServerWebSocket<Connection>;
 
 /**
  * Starts the reference EASP/1 receiver (`siprec-edge receive`, EASP.md §2–5): a WebSocket server
- * that requires the `easp.v1` subprotocol, answers `open` with `opened{nextSeq: committed+1}`,
- * validates every item, writes one WAV file per stream, and acknowledges only what is on disk.
+ * that requires the `easp.v1` subprotocol, answers `open` with `opened{nextSeq: committed+1}`
+ * (1 for a session it does not know, e.g. after being started on an empty folder), validates every
+ * item, writes one WAV file per stream, and acknowledges only what is on disk. Each session —
+ * continuation segments (`continuationOf`) included — gets its own files in the call's folder.
+ * Duplicates are recognised by `(sessionId, seq)` alone: a record re-sent after an outage carries
+ * the REPLAY flag and is otherwise the same item, so bytes are never compared.
  * @throws ReceiverError `RECEIVER_LISTEN` when it cannot listen on `host:port`.
  */
 export async function startEaspReceiver(options: EaspReceiverOptions): Promise<EaspReceiver> {
@@ -84,7 +94,14 @@ class EaspReceiverImpl implements EaspReceiver {
   /** Sessions attached to a live connection (one connection per session, EASP.md §5). */
   readonly #attached = new Map<string, Socket>();
   readonly #seen = new Set<string>();
-  readonly #stats: EaspReceiverStats = { sessions: 0, records: 0, bytes: 0, duplicates: 0, errors: 0 };
+  readonly #stats: EaspReceiverStats = {
+    sessions: 0,
+    records: 0,
+    bytes: 0,
+    duplicates: 0,
+    replayRecords: 0,
+    errors: 0,
+  };
   #closed = false;
 
   constructor(options: EaspReceiverOptions) {
@@ -198,6 +215,7 @@ class EaspReceiverImpl implements EaspReceiver {
     this.#stats.records += result.records;
     this.#stats.bytes += result.bytes;
     this.#stats.duplicates += result.duplicates;
+    this.#stats.replayRecords += result.replayRecords;
   }
 
   #onOpen(ws: Socket, open: OpenMessage): void {
@@ -228,16 +246,18 @@ class EaspReceiverImpl implements EaspReceiver {
       v: 1,
       sessionId: session.sessionId,
       nextSeq: session.committed + 1,
-      window: { ...DEFAULT_WINDOW },
+      window: { ...(this.#options.window ?? DEFAULT_WINDOW) },
       ackIntervalMs: this.#ackIntervalMs,
       maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
-      replay: { maxRate: 0 },
+      replay: { maxRate: this.#options.replayMaxRate ?? 0 },
     };
     ws.send(JSON.stringify(opened));
     ws.data.ackTimer = systemClock.setInterval(() => this.#ack(ws, false), this.#ackIntervalMs);
     this.#log.info("EASP session opened", {
       callId: open.callId,
       sessionId: open.sessionId,
+      segment: open.segment,
+      continuationOf: open.continuationOf,
       resume: open.resume,
       nextSeq: opened.nextSeq,
     });

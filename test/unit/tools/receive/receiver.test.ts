@@ -331,3 +331,69 @@ describe("reference EASP receiver", () => {
     );
   });
 });
+
+describe("reference EASP receiver: replay, segments, lost state", () => {
+  it("counts REPLAY records per stream and keeps a continuation segment in its own session file", async () => {
+    const client = await RawClient.connect(receiver.port);
+    client.send(openMessage("s-seg0", [mono()]));
+    await client.next("opened");
+    const replayed = audio(1, 0);
+    replayed[2] = RecordFlags.Replay;
+    client.sendBinary(replayed, audio(2, 1));
+    client.send({ type: "sync", v: 1 });
+    expect((await client.next("ack")).seq).toBe(2);
+    client.end();
+    await client.closed();
+
+    const next = await RawClient.connect(receiver.port);
+    next.send({ ...openMessage("s-seg1", [mono()]), segment: 1, continuationOf: "s-seg0" });
+    await next.next("opened");
+    next.sendBinary(audio(1, 2));
+    next.send({ type: "sync", v: 1 });
+    await next.next("ack");
+    next.end();
+    await next.closed();
+
+    expect(sessionFile("s-seg0")).toMatchObject({ segment: 0, continuationOf: null });
+    expect(sessionFile("s-seg0").streams["5"]).toMatchObject({ records: 2, replayRecords: 1 });
+    expect(sessionFile("s-seg1")).toMatchObject({ segment: 1, continuationOf: "s-seg0" });
+    expect(wavOf("s-seg1").data).toEqual(testPayload(0, 2));
+    expect(receiver.stats().replayRecords).toBe(1);
+  });
+
+  it("answers nextSeq 1 to a resume of a session it does not know (started on an empty folder)", async () => {
+    const client = await RawClient.connect(receiver.port);
+    client.send(openMessage("s-unknown", [mono()], 57));
+    expect(await client.next("opened")).toMatchObject({ nextSeq: 1 });
+    client.end();
+  });
+
+  it("writes GAP records of every reason as silence and lists each span with its reason", async () => {
+    const client = await RawClient.connect(receiver.port);
+    client.send(openMessage("s-reasons", [mono()]));
+    await client.next("opened");
+    const reasons = Object.values(EaspGapReason);
+    const gaps = reasons.map((reason, i) =>
+      encodeRecord({
+        kind: RecordKind.Gap,
+        flags: 0,
+        maskOrReason: reason,
+        streamId: 5,
+        seq: i + 1,
+        pos: i * 160,
+        captureUs: 1_735_689_600_000_000 + i * 20_000,
+        durationSamples: 160,
+      }),
+    );
+    client.sendBinary(...gaps);
+    client.send({ type: "sync", v: 1 });
+    expect((await client.next("ack")).seq).toBe(reasons.length);
+    client.end();
+    await client.closed();
+
+    expect(sessionFile("s-reasons").streams["5"]?.gaps).toEqual(
+      reasons.map((reason, i) => ({ pos: i * 160, durationSamples: 160, reason })),
+    );
+    expect(wavOf("s-reasons").data).toEqual(new Uint8Array(reasons.length * 160).fill(0xff));
+  });
+});
