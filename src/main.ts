@@ -10,6 +10,7 @@ import {
   receiveCommand,
   runCommand,
   simulateCallCommand,
+  spoolCommand,
   version,
 } from "./app/index.ts";
 import { createLogger } from "./lib/index.ts";
@@ -30,6 +31,10 @@ Usage:
                                                place a test SIPREC call with speech (8 kHz mono WAVs)
   siprec-edge receive --listen HOST:PORT --out DIR
                                                reference EASP/1 receiver writing WAV files
+  siprec-edge spool ls [--config FILE | --web URL]
+                                               calls in the running appliance's spool, sizes, per-sink backlog
+  siprec-edge spool export CALL_ID (--wav DIR | --pcap FILE) [--config FILE | --web URL]
+                                               a spooled call as WAV files (one per stream) or a pcap
   siprec-edge version                          print the version
 `;
 
@@ -45,9 +50,10 @@ function fail(message: string): never {
 }
 
 async function dispatch(command: string | undefined, argv: string[]): Promise<CommandResult> {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: argv,
     strict: true,
+    allowPositionals: command === "spool",
     options: {
       config: { type: "string", default: defaultConfig },
       to: { type: "string" },
@@ -57,6 +63,9 @@ async function dispatch(command: string | undefined, argv: string[]): Promise<Co
       customer: { type: "string" },
       listen: { type: "string" },
       out: { type: "string" },
+      web: { type: "string" },
+      wav: { type: "string" },
+      pcap: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -91,6 +100,18 @@ async function dispatch(command: string | undefined, argv: string[]): Promise<Co
         io,
       );
     }
+    case "spool":
+      return spoolCommand(
+        {
+          action: positionals[0],
+          callId: positionals[1],
+          web: values.web,
+          config: values.config,
+          wavDir: values.wav,
+          pcapFile: values.pcap,
+        },
+        io,
+      );
     case "version":
       io.out(version);
       return ExitCode.Ok;

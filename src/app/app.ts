@@ -1,5 +1,3 @@
-import type { AppEvent, MqttPublisher } from "../control/index.ts";
-import { createMqttPublisher } from "../control/index.ts";
 import type { Clock, Logger } from "../lib/index.ts";
 import { errorMessage, systemClock } from "../lib/index.ts";
 import type { RtpReceiverStats } from "../media/index.ts";
@@ -10,12 +8,19 @@ import { openSqliteSpool } from "../spool/index.ts";
 import { createSrs } from "../srs/index.ts";
 import type { StatusServer, StatusSnapshot } from "../web/index.ts";
 import { startStatusServer } from "../web/index.ts";
+import { createCallExporter } from "./call-export.ts";
 import type { AppConfig } from "./config.ts";
+import { roleRule, sinkConfigs, webAuth } from "./config-mapping.ts";
+import { createEventOutlet } from "./event-outlet.ts";
 import { wireEvents } from "./event-wiring.ts";
+import { recoverSpool } from "./recovery.ts";
+import { type SpoolWatch, watchSpool } from "./spool-watch.ts";
 import { buildStatus } from "./status.ts";
 
 /** How often the retained MQTT status is republished, ms (DESIGN.md §8). */
 const statusIntervalMs = 30_000;
+/** Retry-After of a 503 while the spool is above its high-water mark, s. */
+const spoolRetryAfterS = 60;
 
 /** The running appliance. */
 export interface App {
@@ -41,9 +46,11 @@ export interface AppOptions {
 }
 
 /**
- * Builds and starts the appliance: spool → sinks → SIP + SRS → MQTT → status page, the composition
- * root of DESIGN.md §1. Anything that fails to start (a port in use, an unwritable spool) stops
- * what was started and rethrows.
+ * Builds and starts the appliance, the composition root of DESIGN.md §1: spool (recovering what
+ * an unclean stop left live) → events → sinks → SIP + SRS → status page, then the sinks deliver
+ * whatever the spool still owes them. Anything that fails to start (a port in use, an unwritable
+ * spool) stops what was started and rethrows. Components stop in reverse order, so events outlive
+ * the last SESSIONCOMPLETED and the spool outlives everything.
  */
 export async function startApp(options: AppOptions): Promise<App> {
   const { config, version } = options;
@@ -52,8 +59,9 @@ export async function startApp(options: AppOptions): Promise<App> {
   const startedMs = Date.now();
   const cleanups: Array<() => unknown> = [];
   let accepting = true;
-  const counters: Record<string, number> = { eventsEmitted: 0, eventsFailed: 0, sipRejected: 0 };
+  const counters: Record<string, number> = { sipRejected: 0 };
   const finalRtp = new Map<number, RtpReceiverStats>();
+  const ctx = { applianceId: config.appliance_id, clock };
 
   const stopAll = async (): Promise<void> => {
     for (const cleanup of cleanups.splice(0).reverse()) {
@@ -70,39 +78,19 @@ export async function startApp(options: AppOptions): Promise<App> {
       path: config.spool.path,
       commitIntervalMs: config.spool.commit_interval_ms,
       synchronous: config.spool.synchronous,
+      maxBytes: config.spool.max_bytes,
+      minFreeDisk: config.spool.min_free_disk,
       clock,
       logger: logger.child({ component: "spool" }),
     });
     cleanups.push(() => spool.close());
 
-    // Created before the SRS so that, stopping in reverse order, it outlives the last SESSIONCOMPLETED.
-    let mqtt: MqttPublisher | undefined;
-    if (config.mqtt) {
-      mqtt = createMqttPublisher({
-        url: config.mqtt.url,
-        ...(config.mqtt.username ? { username: config.mqtt.username } : {}),
-        ...(config.mqtt.password ? { password: config.mqtt.password } : {}),
-        topicPrefix: config.mqtt.topic_prefix,
-        applianceId: config.appliance_id,
-        version,
-        clock,
-        logger: logger.child({ component: "mqtt" }),
-      });
-      const publisher = mqtt;
-      cleanups.push(() => publisher.close());
-    }
+    const events = createEventOutlet({ config, version, spool, clock, logger });
+    cleanups.push(() => events.close());
+    recoverSpool(spool, clock.wallUs(), ctx, events.emit, logger);
 
     const dispatcher = createSinkDispatcher({
-      sinks: config.sinks.map((s) => ({
-        name: s.name,
-        type: s.type,
-        url: s.url,
-        protocol: s.protocol,
-        mode: s.mode,
-        format: s.format,
-        headers: s.headers,
-        channelOrder: s.channel_order,
-      })),
+      sinks: sinkConfigs(config),
       spool,
       applianceId: config.appliance_id,
       version,
@@ -122,6 +110,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         code: "CONFIG_OPEN_SIP",
       });
     }
+    let watch: SpoolWatch | undefined;
     const srs = createSrs({
       sip,
       spool,
@@ -131,18 +120,20 @@ export async function startApp(options: AppOptions): Promise<App> {
       ...(config.media.advertise ? { advertiseAddress: config.media.advertise } : {}),
       reorderMs: config.media.reorder_ms,
       latch: config.media.latch,
-      roles: {
-        order: config.srs.role_order,
-        agentLabels: config.srs.agent_labels,
-        ...(config.srs.agent_aor_pattern
-          ? { agentAorPattern: new RegExp(config.srs.agent_aor_pattern) }
-          : {}),
-      },
+      roles: roleRule(config),
       allowFrom: config.sip.allow_from,
-      admission: () =>
-        accepting
-          ? { accept: true }
-          : { accept: false, reason: "Service Unavailable (shutting down)", retryAfterS: 30 },
+      admission: () => {
+        if (!accepting)
+          return { accept: false, reason: "Service Unavailable (shutting down)", retryAfterS: 30 };
+        if (watch?.level().highWater) {
+          return {
+            accept: false,
+            reason: "Service Unavailable (spool above its high-water mark)",
+            retryAfterS: spoolRetryAfterS,
+          };
+        }
+        return { accept: true };
+      },
       clock,
       logger,
     });
@@ -154,25 +145,24 @@ export async function startApp(options: AppOptions): Promise<App> {
       finalRtp.set(stream.streamId, rtp);
       if (finalRtp.size > 1000) finalRtp.delete(finalRtp.keys().next().value as number);
     });
+    wireEvents(srs, dispatcher, spool, ctx, events.emit);
 
-    const eventLog = logger.child({ component: "events" });
-    const emit = (event: AppEvent): void => {
-      counters.eventsEmitted = (counters.eventsEmitted ?? 0) + 1;
-      eventLog.info(event.event, {
-        sessionId: event.sessionId,
-        correlation: event.correlation,
-        body: event.body,
-      });
-      mqtt?.publishEvent(event).catch((err: unknown) => {
-        counters.eventsFailed = (counters.eventsFailed ?? 0) + 1;
-        eventLog.warn("event not published", { event: event.event, error: errorMessage(err) });
-      });
-    };
-    wireEvents(srs, dispatcher, spool, { applianceId: config.appliance_id, clock }, emit);
+    const spoolWatch = watchSpool({
+      spool,
+      retainMs: config.spool.retain,
+      isDelivered: (callId) => dispatcher.isDelivered(callId),
+      emit: events.emit,
+      ctx,
+      clock,
+      logger: logger.child({ component: "spool" }),
+    });
+    watch = spoolWatch;
+    cleanups.push(() => spoolWatch.stop());
 
     await sip.start();
     cleanups.push(() => sip.close());
     const sipListening = sip.listening().map((l) => `${l.transport}:${l.host}:${l.port}`);
+    dispatcher.recover();
 
     const status = (): StatusSnapshot =>
       buildStatus({
@@ -184,22 +174,31 @@ export async function startApp(options: AppOptions): Promise<App> {
         spoolPath: config.spool.path,
         dispatcher,
         listening: () => sipListening,
-        mqtt: { configured: mqtt !== undefined, connected: () => mqtt?.connected ?? false },
-        accepting: () => accepting,
-        counters: () => ({ ...counters, ...flatSipStats(sip.stats()) }),
+        mqtt: {
+          configured: events.publisher !== undefined,
+          connected: () => events.publisher?.connected ?? false,
+        },
+        accepting: () => accepting && !spoolWatch.level().highWater,
+        counters: () => ({
+          ...counters,
+          eventsPending: events.depth(),
+          sipParseErrors: sip.stats().parseErrors,
+          sipMessagesIn: sip.stats().messagesIn,
+        }),
         finalRtp,
       });
 
     const web: StatusServer = await startStatusServer({
       listen: config.web.listen,
       snapshot: status,
+      calls: createCallExporter(spool, dispatcher, { clock }),
       logger: logger.child({ component: "web" }),
       ...webAuth(config),
     });
     cleanups.push(() => web.close());
 
-    if (mqtt) {
-      const publisher = mqtt;
+    const publisher = events.publisher;
+    if (publisher) {
       const publishStatus = (): void => publisher.publishStatus(statusSummary(status()));
       publishStatus();
       const timer = clock.setInterval(publishStatus, statusIntervalMs);
@@ -233,25 +232,6 @@ export async function startApp(options: AppOptions): Promise<App> {
     await stopAll();
     throw err;
   }
-}
-
-function webAuth(config: AppConfig): {
-  auth?: { token?: string; basic?: { username: string; password: string } };
-} {
-  const auth = config.web.auth;
-  if (!auth) return {};
-  return {
-    auth: {
-      ...(auth.token ? { token: auth.token } : {}),
-      ...(auth.username && auth.password
-        ? { basic: { username: auth.username, password: auth.password } }
-        : {}),
-    },
-  };
-}
-
-function flatSipStats(stats: { parseErrors: number; messagesIn: number }): Record<string, number> {
-  return { sipParseErrors: stats.parseErrors, sipMessagesIn: stats.messagesIn };
 }
 
 function statusSummary(s: StatusSnapshot): Record<string, unknown> {

@@ -5,6 +5,8 @@ import {
   sessionCompleted,
   sessionStarted,
   sessionUpdated,
+  sinkAlarm,
+  sinkCaughtUp,
   sinkConnected,
   sinkDisconnected,
   streamStarted,
@@ -86,10 +88,25 @@ export function wireEvents(
     calls.delete(call.callId);
     totals.delete(call.callId);
   });
-  dispatcher.on("unitconnected", (unit) =>
-    emit(sinkConnected(unit, calls.get(unit.callId) ?? spool.getCall(unit.callId), ctx)),
-  );
-  dispatcher.on("unitdisconnected", (unit, reason) =>
-    emit(sinkDisconnected(unit, calls.get(unit.callId) ?? spool.getCall(unit.callId), reason, ctx)),
+  const callOf = (callId: string): CallRecord | undefined => calls.get(callId) ?? spool.getCall(callId);
+  const now = (): number => ctx.clock?.now() ?? performance.now();
+  const disconnectedAt = new Map<string, number>();
+  const unitKey = (u: { sink: string; callId: string; unit: string }): string =>
+    `${u.sink} ${u.callId} ${u.unit}`;
+  dispatcher.on("unitconnected", (unit) => emit(sinkConnected(unit, callOf(unit.callId), ctx)));
+  dispatcher.on("unitdisconnected", (unit, reason) => {
+    if (!disconnectedAt.has(unitKey(unit))) disconnectedAt.set(unitKey(unit), now());
+    emit(sinkDisconnected(unit, callOf(unit.callId), reason, ctx));
+  });
+  dispatcher.on("unitcaughtup", (unit) => {
+    const since = disconnectedAt.get(unitKey(unit));
+    disconnectedAt.delete(unitKey(unit));
+    emit(
+      sinkCaughtUp(unit, callOf(unit.callId), since === undefined ? null : Math.round(now() - since), ctx),
+    );
+  });
+  dispatcher.on("unitdone", (unit) => disconnectedAt.delete(unitKey(unit)));
+  dispatcher.on("unitalarm", (unit, code, message) =>
+    emit(sinkAlarm({ code, message }, unit, callOf(unit.callId), ctx)),
   );
 }

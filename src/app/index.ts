@@ -9,5 +9,6 @@ export { ExitCode } from "./commands/command-types.ts";
 export { receiveCommand } from "./commands/receive.ts";
 export { runCommand } from "./commands/run.ts";
 export { simulateCallCommand } from "./commands/simulate-call.ts";
+export { type SpoolArgs, spoolCommand } from "./commands/spool.ts";
 export { type AppConfig, ConfigError, loadConfig, parseConfig } from "./config.ts";
 export { version } from "./version.ts";

@@ -4,3 +4,4 @@
  */
 export * from "./receive/index.ts";
 export * from "./simulate-call/index.ts";
+export * from "./spool-client/index.ts";

@@ -1,0 +1,89 @@
+import type { AppEvent, MqttPublisher, OutboxRelay } from "../control/index.ts";
+import { createMqttPublisher, createOutboxRelay } from "../control/index.ts";
+import type { Clock, Logger } from "../lib/index.ts";
+import type { Spool } from "../spool/index.ts";
+import type { AppConfig } from "./config.ts";
+
+/** Where every appliance event goes: the log always, and MQTT through the spool's outbox when configured. */
+export interface EventOutlet {
+  /** Logs the event and, with MQTT on, stores it in the outbox (assigning its `eventSeq`) for the relay. */
+  emit(event: AppEvent): void;
+  /** The MQTT publisher, when MQTT is configured. */
+  readonly publisher: MqttPublisher | undefined;
+  /** Events stored but not yet acknowledged by the broker. */
+  depth(): number;
+  /** Lets the relay hand over what it can, then disconnects. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link createEventOutlet}. */
+export interface EventOutletOptions {
+  config: AppConfig;
+  version: string;
+  spool: Spool;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * Builds the event path of DESIGN.md §6/§8: every event is a JSON log line; with `mqtt.url` set it
+ * is also appended to the spool's outbox, whose relay publishes it with QoS 1 and deletes it only on
+ * the broker's PUBACK, so a broker outage or a crash loses no event. Without MQTT nothing is stored
+ * (the outbox would only grow).
+ */
+export function createEventOutlet(options: EventOutletOptions): EventOutlet {
+  const { config, spool, clock } = options;
+  const log = options.logger.child({ component: "events" });
+  if (!config.mqtt) {
+    return {
+      emit: (event) =>
+        log.info(event.event, {
+          sessionId: event.sessionId,
+          correlation: event.correlation,
+          body: event.body,
+        }),
+      publisher: undefined,
+      depth: () => 0,
+      close: async () => {},
+    };
+  }
+  const publisher = createMqttPublisher({
+    url: config.mqtt.url,
+    ...(config.mqtt.username ? { username: config.mqtt.username } : {}),
+    ...(config.mqtt.password ? { password: config.mqtt.password } : {}),
+    topicPrefix: config.mqtt.topic_prefix,
+    applianceId: config.appliance_id,
+    version: options.version,
+    clock,
+    logger: options.logger.child({ component: "mqtt" }),
+  });
+  const relay: OutboxRelay = createOutboxRelay({
+    outbox: spool,
+    publisher,
+    clock,
+    logger: options.logger.child({ component: "outbox" }),
+  });
+  return {
+    emit: (event) => {
+      event.eventSeq = spool.appendEvent({
+        name: event.event,
+        callId: event.sessionId,
+        time: clock.wallUs(),
+        body: JSON.stringify(event),
+      });
+      log.info(event.event, {
+        eventSeq: event.eventSeq,
+        sessionId: event.sessionId,
+        correlation: event.correlation,
+        body: event.body,
+      });
+      relay.kick();
+    },
+    publisher,
+    depth: () => relay.depth,
+    close: async () => {
+      await relay.close();
+      await publisher.close();
+    },
+  };
+}
