@@ -1,4 +1,3 @@
-import { Database } from "bun:sqlite";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +10,7 @@ import {
   type RunningAppliance,
   type SpawnedProcess,
   spawnSiprecEdge,
+  spooledStreams,
   startAppliance,
   waitFor,
 } from "../helpers/appliance.ts";
@@ -123,26 +123,13 @@ web: { listen: "127.0.0.1:${webPort}" }
       );
     }
 
-    await appliance.stop();
-    const db = new Database(join(dir, "var/spool.db"), { readonly: true });
-    const rows = db
-      .query<{ label: string; frames: number; payload: Uint8Array }, []>(
-        `SELECT s.label AS label, COUNT(*) AS frames, GROUP_CONCAT(HEX(f.payload), '') AS payload
-           FROM frames f JOIN streams s ON s.stream_id = f.stream_id
-          WHERE f.kind = 1 GROUP BY s.stream_id ORDER BY s.mline_index`,
-      )
-      .all();
-    db.close();
-    expect(rows.map((r) => [r.label, r.frames])).toEqual([
-      ["1", 600],
-      ["2", 600],
+    const stored = await spooledStreams(appliance.webUrl, done.callId);
+    expect(stored.map((r) => [r.label, r.audioFrames, r.gapFrames])).toEqual([
+      ["1", 600, 0],
+      ["2", 600, 0],
     ]);
-    for (const r of rows)
-      expect(String(r.payload)).toBe(
-        Buffer.from(sent[r.label as "1" | "2"])
-          .toString("hex")
-          .toUpperCase(),
-      );
+    for (const r of stored)
+      expect(Buffer.from(r.data).equals(Buffer.from(sent[r.label as "1" | "2"]))).toBe(true);
 
     await waitFor("SESSIONCOMPLETED on the broker", () =>
       events.some((e) => e.body.event === "SESSIONCOMPLETED") ? true : undefined,

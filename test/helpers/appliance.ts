@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { wavData } from "./received.ts";
 
 /** Repository root. */
 export const repoRoot = join(import.meta.dirname, "../..");
@@ -167,4 +168,35 @@ export async function startAppliance(dir: string, yaml: string, webPort: number)
     webUrl,
     status: async () => (await (await fetch(`${webUrl}/api/status`)).json()) as ApplianceStatus,
   };
+}
+
+/** One stream of `GET /api/calls/:callId` (the parts the tests read). */
+export interface SpooledStreamJson {
+  streamId: number;
+  label: string;
+  frames: number;
+  audioFrames: number;
+  gapFrames: number;
+}
+
+/**
+ * What the spool holds for a call, asked through the daemon's API (the tests never read the
+ * spool's SQLite schema): per stream label, the frame counts and the recorded codec bytes (the
+ * stream's WAV `data` chunk, gaps as silence).
+ */
+export async function spooledStreams(
+  webUrl: string,
+  callId: string,
+): Promise<Array<SpooledStreamJson & { data: Uint8Array }>> {
+  const detail = (await (await fetch(`${webUrl}/api/calls/${callId}`)).json()) as {
+    streams: SpooledStreamJson[];
+  };
+  return Promise.all(
+    detail.streams.map(async (s) => {
+      const wav = new Uint8Array(
+        await (await fetch(`${webUrl}/api/calls/${callId}/streams/${s.streamId}.wav`)).arrayBuffer(),
+      );
+      return { ...s, data: wavData(wav) };
+    }),
+  );
 }
