@@ -35,3 +35,15 @@ export function parseDuration(value: string | number): number | undefined {
   const factor = m ? durationUnits[(m[2] ?? "ms").toLowerCase()] : undefined;
   return m && factor !== undefined ? Number(m[1]) * factor : undefined;
 }
+
+/** Formats a byte count with binary units for people: `512 B`, `1.5 KiB`, `20.0 GiB`. */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}

@@ -23,18 +23,6 @@ export function elapsedMs(startIso: string, endIso: string | null, nowMs: number
   return Number.isNaN(start) || Number.isNaN(end) ? 0 : end - start;
 }
 
-/** Formats a byte count with binary units: `512 B`, `1.5 KiB`, `20.0 GiB`. */
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
-
 /** Formats `lost` of `received + lost` packets as a percentage with one decimal, e.g. `0.3 %`. */
 export function formatLoss(received: number, lost: number): string {
   const expected = received + lost;

@@ -1,7 +1,8 @@
+import { formatBytes } from "../lib/index.ts";
 import { pageScript } from "./assets/page-script.ts";
 import { pageStyle } from "./assets/page-style.ts";
 import { type CallViewOptions, renderLiveCalls, renderRecentCalls } from "./call-views.ts";
-import { formatBytes, formatDuration, formatTime } from "./format.ts";
+import { formatDuration, formatTime } from "./format.ts";
 import { html, SafeHtml } from "./html.ts";
 import type { StatusSnapshot } from "./status-types.ts";
 

@@ -1,3 +1,4 @@
+import { formatBytes } from "../../lib/index.ts";
 import type { WireCallSummary } from "./wire.ts";
 
 const headers = [
@@ -20,18 +21,6 @@ export function formatClock(ms: number): string {
   const mm = Math.floor((s % 3600) / 60);
   const ss = String(s % 60).padStart(2, "0");
   return h > 0 ? `${h}:${String(mm).padStart(2, "0")}:${ss}` : `${mm}:${ss}`;
-}
-
-/** `512 B`, `1.5 KiB`, `20.0 GiB`. */
-export function formatSize(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 /**
@@ -70,7 +59,7 @@ function row(call: WireCallSummary): string[] {
     formatClock(call.durationMs),
     String(call.streamCount),
     String(call.frames),
-    formatSize(call.bytes),
+    formatBytes(call.bytes),
     formatBacklog(call.sinks),
   ];
 }

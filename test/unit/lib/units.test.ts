@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseBytes, parseDuration } from "../../../src/lib/index.ts";
+import { formatBytes, parseBytes, parseDuration } from "../../../src/lib/index.ts";
 
 describe("parseBytes", () => {
   it.each([
@@ -30,5 +30,15 @@ describe("parseDuration", () => {
 
   it("refuses a unit it does not know", () => {
     expect(parseDuration("3 weeks")).toBeUndefined();
+  });
+});
+
+describe("formatBytes", () => {
+  it.each([
+    [512, "512 B"],
+    [1536, "1.5 KiB"],
+    [20 * 1024 ** 3, "20.0 GiB"],
+  ])("writes %d bytes as %s", (bytes, text) => {
+    expect(formatBytes(bytes)).toBe(text);
   });
 });
