@@ -3,7 +3,7 @@
  * This file holds types only.
  */
 import type { Clock } from "../lib/index.ts";
-import type { AudioCodec, CallState, ParticipantRole } from "../spool/index.ts";
+import type { AudioCodec, CallState, ParticipantRole, SpoolLevel } from "../spool/index.ts";
 
 /** Names of the events the appliance publishes (DESIGN.md §6), one MQTT topic each (`events/<EVENT>`). */
 export type EventName =
@@ -211,20 +211,7 @@ export type SinkCaughtUpBody = SinkEventBody & {
  * Body of SPOOLHIGHWATER, published on both transitions of the high-water mark (DESIGN.md §4):
  * `highWater: true` when new INVITEs and OPTIONS start getting 503, `false` when it falls back.
  */
-export type SpoolHighWaterBody = {
-  /** Size on disk (main file + WAL), bytes. */
-  bytes: number;
-  /** Configured `spool.max_bytes`, bytes. */
-  maxBytes: number;
-  /** Free space on the spool's file system, bytes. */
-  freeDiskBytes: number;
-  /** Configured `spool.min_free_disk`, bytes. */
-  minFreeDisk: number;
-  /** Whether the spool is above its high-water mark (new calls refused). */
-  highWater: boolean;
-  /** Whether nothing more can be stored (audio now becomes DISCARDED gaps). */
-  full: boolean;
-};
+export type SpoolHighWaterBody = { [K in keyof SpoolLevel]: SpoolLevel[K] };
 
 /** A call that was live at an unclean stop and was closed as `recovered` (SPOOLRECOVERED). */
 export type RecoveredCallView = {
