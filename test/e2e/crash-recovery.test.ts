@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   freePort,
@@ -11,6 +10,7 @@ import {
   startAppliance,
   waitFor,
 } from "../helpers/appliance.ts";
+import { type EventSubscriber, type ReceivedEvent, subscribeEvents } from "../helpers/event-subscriber.ts";
 import { type MosquittoBroker, startMosquitto } from "../helpers/mosquitto.ts";
 import { crashAndRestartAppliance, type RunningReceiver, sleep, startReceiver } from "../helpers/outage.ts";
 import { readReceivedCalls } from "../helpers/received-calls.ts";
@@ -26,19 +26,18 @@ const calls = 5;
 describe("a crash in the middle of five live calls", () => {
   let dir: string;
   let broker: MosquittoBroker;
-  let subscriber: mqtt.MqttClient;
+  let subscriber: EventSubscriber;
   let receiver: RunningReceiver;
   let appliance: RunningAppliance;
   let sipPort: number;
   let webPort: number;
-  const events: { event: string; sessionId: string; body: Record<string, unknown> }[] = [];
+  let events: ReceivedEvent[] = [];
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "siprec-edge-crash-"));
     broker = await startMosquitto();
-    subscriber = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
-    subscriber.on("message", (_topic, payload) => events.push(JSON.parse(payload.toString())));
-    await subscriber.subscribeAsync("siprec-edge/v1/crash/events/#", { qos: 1 });
+    subscriber = await subscribeEvents(broker.url, "crash");
+    events = subscriber.events;
     receiver = await startReceiver({ outDir: join(dir, "received") });
     sipPort = await freePort();
     webPort = await freePort();
@@ -61,7 +60,7 @@ web: { listen: "127.0.0.1:${webPort}" }
   afterAll(async () => {
     await appliance?.stop();
     await receiver?.stop();
-    await subscriber?.endAsync(true);
+    await subscriber?.close();
     await broker?.stop();
     await rm(dir, { recursive: true, force: true });
   });

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   freePort,
@@ -10,6 +9,7 @@ import {
   startAppliance,
   waitFor,
 } from "../helpers/appliance.ts";
+import { type EventSubscriber, type ReceivedEvent, subscribeEvents } from "../helpers/event-subscriber.ts";
 import { type MosquittoBroker, startMosquitto } from "../helpers/mosquitto.ts";
 import { type RunningReceiver, sipOptions, startReceiver } from "../helpers/outage.ts";
 import { metadataXml, multipartBody, offerSdp, openRawSipPeer, sipInvite } from "../helpers/raw-sip.ts";
@@ -24,19 +24,18 @@ import { runSippLoad } from "../helpers/sipp-load.ts";
 describe("a full spool", () => {
   let dir: string;
   let broker: MosquittoBroker;
-  let subscriber: mqtt.MqttClient;
+  let subscriber: EventSubscriber;
   let receiver: RunningReceiver | undefined;
   let appliance: RunningAppliance;
   let sipPort: number;
   let receiverPort: number;
-  const events: { event: string; body: Record<string, unknown> }[] = [];
+  let events: ReceivedEvent[] = [];
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "siprec-edge-full-"));
     broker = await startMosquitto();
-    subscriber = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
-    subscriber.on("message", (_topic, payload) => events.push(JSON.parse(payload.toString())));
-    await subscriber.subscribeAsync("siprec-edge/v1/full/events/#", { qos: 1 });
+    subscriber = await subscribeEvents(broker.url, "full");
+    events = subscriber.events;
     receiverPort = await freePort();
     sipPort = await freePort();
     const webPort = await freePort();
@@ -59,7 +58,7 @@ web: { listen: "127.0.0.1:${webPort}" }
   afterAll(async () => {
     await appliance?.stop();
     await receiver?.stop();
-    await subscriber?.endAsync(true);
+    await subscriber?.close();
     await broker?.stop();
     await rm(dir, { recursive: true, force: true });
   });

@@ -2,7 +2,6 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { alaw, mulaw } from "alawmulaw";
-import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   freePort,
@@ -14,6 +13,7 @@ import {
   startAppliance,
   waitFor,
 } from "../helpers/appliance.ts";
+import { type EventSubscriber, subscribeEvents } from "../helpers/event-subscriber.ts";
 import { type MosquittoBroker, startMosquitto } from "../helpers/mosquitto.ts";
 import { readReceivedStreams } from "../helpers/received.ts";
 import { runSippCall } from "../helpers/sipp.ts";
@@ -34,20 +34,12 @@ describe.each([
   let receiver: SpawnedProcess;
   let appliance: RunningAppliance;
   let sipPort: number;
-  const events: {
-    topic: string;
-    body: { event: string; sessionId: string; body: Record<string, unknown> };
-  }[] = [];
-  let subscriber: mqtt.MqttClient;
+  let subscriber: EventSubscriber;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "siprec-edge-e2e-"));
     broker = await startMosquitto();
-    subscriber = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
-    subscriber.on("message", (topic, payload) =>
-      events.push({ topic, body: JSON.parse(payload.toString()) }),
-    );
-    await subscriber.subscribeAsync(`siprec-edge/v1/${applianceId}/events/#`, { qos: 1 });
+    subscriber = await subscribeEvents(broker.url, applianceId);
     const receiverPort = await freePort();
     receiver = spawnSiprecEdge([
       "receive",
@@ -78,7 +70,7 @@ web: { listen: "127.0.0.1:${webPort}" }
   afterAll(async () => {
     await appliance?.stop();
     await receiver?.stop();
-    await subscriber?.endAsync();
+    await subscriber?.close();
     await broker?.stop();
     await rm(dir, { recursive: true, force: true });
   });
@@ -132,12 +124,12 @@ web: { listen: "127.0.0.1:${webPort}" }
       expect(Buffer.from(r.data).equals(Buffer.from(sent[r.label as "1" | "2"]))).toBe(true);
 
     await waitFor("SESSIONCOMPLETED on the broker", () =>
-      events.some((e) => e.body.event === "SESSIONCOMPLETED") ? true : undefined,
+      subscriber.events.some((e) => e.event === "SESSIONCOMPLETED") ? true : undefined,
     );
-    const callEvents = events.filter(
-      (e) => e.body.sessionId === done.callId && !e.body.event.startsWith("SINK"),
+    const callEvents = subscriber.events.filter(
+      (e) => e.sessionId === done.callId && !e.event.startsWith("SINK"),
     );
-    expect(callEvents.map((e) => e.body.event)).toEqual([
+    expect(callEvents.map((e) => e.event)).toEqual([
       "SESSIONSTARTED",
       "STREAMSTARTED",
       "STREAMSTARTED",
@@ -146,7 +138,7 @@ web: { listen: "127.0.0.1:${webPort}" }
       "SESSIONCOMPLETED",
     ]);
     expect(callEvents.map((e) => e.topic)).toEqual(
-      callEvents.map((e) => `siprec-edge/v1/${applianceId}/events/${e.body.event}`),
+      callEvents.map((e) => `siprec-edge/v1/${applianceId}/events/${e.event}`),
     );
   }, 90_000);
 });

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   freePort,
@@ -10,6 +9,7 @@ import {
   startAppliance,
   waitFor,
 } from "../helpers/appliance.ts";
+import { type EventSubscriber, type ReceivedEvent, subscribeEvents } from "../helpers/event-subscriber.ts";
 import { type MosquittoBroker, startMosquitto } from "../helpers/mosquitto.ts";
 import { type RunningReceiver, restartReceiver, sleep, startReceiver } from "../helpers/outage.ts";
 import { readReceivedCalls } from "../helpers/received-calls.ts";
@@ -18,13 +18,6 @@ import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.ts";
 
 const calls = 20;
 const durationS = 60;
-
-interface EventJson {
-  event: string;
-  eventSeq: number;
-  sessionId: string;
-  body: Record<string, unknown>;
-}
 
 /**
  * Issue 3's WAN outage and broker outage acceptance, in one run of 20 concurrent 60 s SIPp calls:
@@ -37,26 +30,19 @@ interface EventJson {
 describe("WAN and broker outages during 20 concurrent calls", () => {
   let dir: string;
   let broker: MosquittoBroker;
-  let subscriber: mqtt.MqttClient;
+  let subscriber: EventSubscriber;
   let direct: RunningReceiver;
   let proxied: RunningReceiver;
   let proxy: TcpProxy;
   let appliance: RunningAppliance;
   let sipPort: number;
-  const events: EventJson[] = [];
+  let events: ReceivedEvent[] = [];
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "siprec-edge-wan-"));
     broker = await startMosquitto({ persistDir: join(dir, "mosquitto") });
-    subscriber = await mqtt.connectAsync(broker.url, {
-      protocolVersion: 5,
-      clientId: "wan-outage-test",
-      clean: false,
-      properties: { sessionExpiryInterval: 3600 },
-      reconnectPeriod: 200,
-    });
-    subscriber.on("message", (_topic, payload) => events.push(JSON.parse(payload.toString()) as EventJson));
-    await subscriber.subscribeAsync("siprec-edge/v1/wan/events/#", { qos: 1 });
+    subscriber = await subscribeEvents(broker.url, "wan", "wan-outage-test");
+    events = subscriber.events;
     direct = await startReceiver({ outDir: join(dir, "direct") });
     proxied = await startReceiver({ outDir: join(dir, "proxied") });
     proxy = await startTcpProxy({ target: { host: "127.0.0.1", port: proxied.port } });
@@ -84,7 +70,7 @@ web: { listen: "127.0.0.1:${webPort}" }
     await direct?.stop();
     await proxied?.stop();
     await proxy?.close();
-    await subscriber?.endAsync(true);
+    await subscriber?.close();
     await broker?.stop();
     await rm(dir, { recursive: true, force: true });
   });
