@@ -10,7 +10,7 @@ export const maxCallLimit = 1000;
 
 const callStates = new Set<string>(["live", "completed", "recovered"]);
 // Call ids are UUIDv7 (or other tokens without "." or "/"), so ".pcap" and "/streams" never clash.
-const callPath = /^\/api\/calls\/([A-Za-z0-9_-]{1,128})(\.pcap)?$/;
+const callPath = /^\/api\/calls\/([A-Za-z0-9_-]{1,128})([./]pcap)?$/;
 const wavPath = /^\/api\/calls\/([A-Za-z0-9_-]{1,128})\/streams\/(\d{1,15})\.wav$/;
 
 /** Whether a path belongs to the calls API (`/api/calls` and below). */
@@ -64,7 +64,8 @@ function route(url: URL, calls: CallExporter): Response {
  *   default 100; `state` live, completed or recovered); 400 for a bad query;
  * - `GET /api/calls/:callId` — the `CallDetail`;
  * - `GET /api/calls/:callId/streams/:streamId.wav` — the stream's audio as a WAV (gaps as silence);
- * - `GET /api/calls/:callId.pcap` — the call's RTP as a libpcap capture.
+ * - `GET /api/calls/:callId.pcap` (or `/api/calls/:callId/pcap`, DESIGN.md §6's spelling) — the call's
+ *   RTP as a libpcap capture.
  * Unknown calls and streams answer 404, as does everything when no exporter is configured; a
  * failing exporter answers 500 and is logged with its code.
  */

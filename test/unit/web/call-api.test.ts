@@ -129,6 +129,16 @@ describe("calls API", () => {
     expect(execFileSync("soxi", ["-s", path]).toString().trim()).toBe("1760");
   });
 
+  it("serves the same pcap at DESIGN.md's /api/calls/:id/pcap", async () => {
+    const { url } = await withSpool();
+    const dotted = await (
+      await fetch(`${url}/api/calls/${recordedCallId}.pcap`, { headers: auth })
+    ).arrayBuffer();
+    const slashed = await fetch(`${url}/api/calls/${recordedCallId}/pcap`, { headers: auth });
+    expect(slashed.status).toBe(200);
+    expect(Buffer.from(await slashed.arrayBuffer()).equals(Buffer.from(dotted))).toBe(true);
+  });
+
   it("exports the call's RTP as a pcap tshark decodes: one flow per stream, original seq, pos timestamps, capture times", async () => {
     const { url } = await withSpool();
     const res = await fetch(`${url}/api/calls/${recordedCallId}.pcap`, { headers: auth });
