@@ -1,4 +1,10 @@
-import { EaspCloseCode, type OpenedMessage, REPLAY_THRESHOLD_MS, type ServerMessage } from "../easp/index.ts";
+import {
+  EaspCloseCode,
+  microsFromIso,
+  type OpenedMessage,
+  REPLAY_THRESHOLD_MS,
+  type ServerMessage,
+} from "../easp/index.ts";
 import { errorMessage, type Logger, type TimerHandle } from "../lib/index.ts";
 import type { CallRecord } from "../spool/index.ts";
 import { type ConnectionHandler, EaspConnection } from "./easp-connection.ts";
@@ -8,6 +14,7 @@ import { buildOpenMessage, easpHeaders } from "./open-message.ts";
 import { closeAction, openedVerdict } from "./session-policy.ts";
 import { SessionSender, WAIT_FOR_COMMIT } from "./session-sender.ts";
 import type { SinkUnitState, SinkUnitStatus } from "./sink-types.ts";
+import { loadPausedSpans, type PausedSpanKey, storePausedSpan } from "./withheld-audio.ts";
 
 /**
  * One EASP/1 session of one output of a call on one sink (EASP.md §2–7): dials when the sink's
@@ -85,6 +92,7 @@ export class EaspUnit implements ConnectionHandler {
       clock: options.clock,
       replayThresholdMs: this.#thresholdMs,
       configuredMaxRate: options.config.replay?.maxRate ?? 0,
+      pausedSpans: loadPausedSpans(options.spool, this.#spanKey()),
     });
     this.#log = options.logger.child({ sink: options.config.name, callId: this.callId, unit: this.unitKey });
   }
@@ -231,11 +239,10 @@ export class EaspUnit implements ConnectionHandler {
         this.#o.listener.dirty(this);
         break;
       case "pause":
+        if (this.#opened) this.#out.pause();
+        break;
       case "resume":
-        // `resume{from:"now"}` is served like `from:"paused"`: the spool keeps everything, so the
-        // paused span is delivered (REPLAY) rather than skipped.
-        this.#out.flow(message.type === "pause");
-        this.#o.listener.dirty(this);
+        if (this.#opened) this.#onResume(message.from);
         break;
       case "error":
         this.#lastError = `receiver error ${message.code}: ${message.message}`;
@@ -362,6 +369,12 @@ export class EaspUnit implements ConnectionHandler {
       this.#saveCursor(false);
     }
     const ackIntervalMs = Math.min(Math.max(opened.ackIntervalMs, 50), 5_000);
+    if (opened.discardBefore !== undefined && Number.isNaN(microsFromIso(opened.discardBefore))) {
+      this.#log.warn("receiver sent an unreadable discardBefore: ignored", {
+        code: "SINK_PROTOCOL",
+        discardBefore: opened.discardBefore,
+      });
+    }
     conn.opened(now, ackIntervalMs, () => this.#out.sentSeq > this.#ackedSeq);
     this.#out.open(conn.ws, opened);
     this.#everOpened = true;
@@ -378,6 +391,27 @@ export class EaspUnit implements ConnectionHandler {
     }
     this.#o.listener.connected(this);
     this.pump();
+  }
+
+  /**
+   * Receiver `resume` (EASP.md §4, §6). `from:"now"`: the span that became available while paused
+   * is stored in the spool before any of it is sent, then goes out as GAP PAUSED_RECEIVER records
+   * (on this and every later connection: the receiver acknowledges those seqs as gaps, so they must
+   * never come back as audio). `from:"paused"` (or none): the span is delivered from the spool.
+   */
+  #onResume(from: "now" | "paused" | undefined): void {
+    const span = this.#out.resume(from);
+    if (span && span.to > span.from) {
+      storePausedSpan(this.#o.spool, this.#spanKey(), this.#out.pausedSpans().length, span);
+      this.#out.skip(span);
+      this.#log.info("receiver skipped the paused span", { fromSeq: span.from, toSeq: span.to });
+    }
+    this.#o.listener.dirty(this);
+  }
+
+  /** Where this session's paused spans are stored (next to its cursor). */
+  #spanKey(): PausedSpanKey {
+    return { callId: this.callId, sink: this.#o.config.name, unit: this.unitKey, sessionId: this.sessionId };
   }
 
   #onAck(seq: number): void {

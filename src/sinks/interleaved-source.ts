@@ -61,7 +61,8 @@ export interface InterleavedSourceOptions {
  * DISCARDED gap (`seq 2`), record k (pos `[k·160, (k+1)·160)` at 8 kHz) = `seq k − first + 2 + d`
  * (segment 0: `seq k+2`), every slot exactly one record: AUDIO with a `channelMask` bit per channel
  * that had media (the rest codec silence, flag CONCEALED), or GAP NO_MEDIA when no channel had
- * media; then `stream.end`.
+ * media; then `stream.end`. A slot the receiver does not want (paused span, `discardBefore`) is a
+ * GAP PAUSED_RECEIVER / DECLINED record in its place (see `WithheldAudio`).
  * Channel frames are placed by `pos`, sample-accurately (a frame may straddle two slots).
  *
  * A slot is released once every channel has passed its end, once the leading channel is
@@ -403,17 +404,22 @@ export class InterleavedSource implements ItemSource {
     const start = slot * S;
     const coverage = slotCoverage(this.#channels, start, start + S);
     if (coverage === SLOT_UNCOMMITTED) return Render.Uncommitted;
-    const mask = coverage & 0xff;
+    const captureUs = this.#epochUs + Math.round((start * 1e6) / this.#format.rate);
+    const withheld = (coverage & 0xff) === 0 ? 0 : out.withheldReason(seq, captureUs);
+    const mask = withheld === 0 ? coverage & 0xff : 0;
     const width = this.#format.bytesPerSample;
     const payloadLen = mask === 0 ? 0 : S * this.#channels.length * width;
-    const captureUs = this.#epochUs + Math.round((start * 1e6) / this.#format.rate);
-    const offset = out.reserveRecord(RECORD_HEADER_BYTES + payloadLen, SLOT_MS, captureUs);
+    const offset = out.reserveRecord(
+      RECORD_HEADER_BYTES + payloadLen,
+      withheld === 0 ? SLOT_MS : 0,
+      captureUs,
+    );
     if (offset === RESERVE_FULL) return Render.Full;
     if (offset === RESERVE_PACED) return Render.Paced;
     const header = this.#header;
     header.kind = mask === 0 ? RecordKind.Gap : RecordKind.Audio;
     header.flags = (mask !== 0 && coverage & SLOT_CONCEALED ? RecordFlags.Concealed : 0) | out.replayFlag;
-    header.maskOrReason = mask === 0 ? EaspGapReason.NoMedia : mask;
+    header.maskOrReason = mask === 0 ? withheld || EaspGapReason.NoMedia : mask;
     header.seq = seq;
     header.pos = start;
     header.captureUs = captureUs;

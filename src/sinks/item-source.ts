@@ -41,6 +41,13 @@ export interface ItemOutput {
    *   message is full, or {@link RESERVE_PACED} when the pace holds a replay back.
    */
   reserveRecord(length: number, durationMs: number, captureUs: number): number;
+  /**
+   * 0 when the AUDIO record `seq` captured at `captureUs` (µs since the Unix epoch) goes out as
+   * audio; else the GAP reason (PAUSED_RECEIVER, DECLINED) of the header-only GAP record the source
+   * renders in its place, with the same seq, `pos`, `captureTime` and duration (EASP.md §3, §6).
+   * Ask before {@link reserveRecord}; a withheld record reserves `durationMs` 0 (no audio in flight).
+   */
+  withheldReason(seq: number, captureUs: number): number;
   /** Sends a durable JSON item (the binary records before it go first, in seq order). */
   text(json: string): void;
 }

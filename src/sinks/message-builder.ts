@@ -3,6 +3,7 @@ import { InflightWindow } from "./inflight-window.ts";
 import { type ItemOutput, type ItemSource, RESERVE_FULL, RESERVE_PACED } from "./item-source.ts";
 import type { ReplayPacer } from "./replay-pacer.ts";
 import type { ScratchBuffer } from "./scratch-buffer.ts";
+import type { WithheldAudio } from "./withheld-audio.ts";
 
 /**
  * The outgoing side of one connection: binary records coalesced into one WebSocket message
@@ -23,6 +24,7 @@ export class MessageBuilder implements ItemOutput {
   readonly #source: ItemSource;
   readonly #pacer: ReplayPacer;
   readonly #thresholdUs: number;
+  readonly #withheld: WithheldAudio;
   #ws: WebSocket | undefined;
   #maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
   /** Records captured before this (µs since the Unix epoch) are replays; set per pump. */
@@ -37,7 +39,9 @@ export class MessageBuilder implements ItemOutput {
     sentSeq: number,
     pacer: ReplayPacer,
     replayThresholdMs: number,
+    withheld: WithheldAudio,
   ) {
+    this.#withheld = withheld;
     this.#scratch = scratch;
     this.#source = source;
     this.sentSeq = sentSeq;
@@ -93,6 +97,10 @@ export class MessageBuilder implements ItemOutput {
     this.#length += length;
     this.#ms += durationMs;
     return offset;
+  }
+
+  withheldReason(seq: number, captureUs: number): number {
+    return this.#withheld.reasonFor(seq, captureUs);
   }
 
   text(json: string): void {

@@ -19,6 +19,8 @@ import type { StreamEndReason } from "./sink-types.ts";
 
 /** Frame flags that carry over to EASP records unchanged (REPLAY is decided at send time). */
 const PASSED_FLAGS = RecordFlags.Discontinuity | RecordFlags.Concealed | RecordFlags.Marker;
+/** Frame flags a withheld AUDIO frame keeps as a GAP record (CONCEALED and MARKER describe audio it no longer carries). */
+const WITHHELD_FLAGS = RecordFlags.Discontinuity;
 
 /** Builds the mono {@link StreamDesc} of one recorded stream. */
 export function participantStreamDesc(
@@ -63,8 +65,9 @@ export interface ParticipantSourceOptions {
  * Items of a per-participant session (one recorded stream, mono). With `first` = the segment's
  * first frame idx and `d` = 1 when the segment opens with a DISCARDED gap (else 0): `seq 1` =
  * `stream.start`, `seq 2` = the GAP when `d` = 1, the frame with spool `idx` i = `seq i − first +
- * 2 + d` (AUDIO or GAP record, 1:1), then `stream.end`. Segment 0 starts at frame 1, so there
- * frame i is `seq i + 1`.
+ * 2 + d` (AUDIO or GAP record, 1:1; an AUDIO frame the receiver does not want is a GAP
+ * PAUSED_RECEIVER / DECLINED record with the same seq, see `WithheldAudio`), then `stream.end`.
+ * Segment 0 starts at frame 1, so there frame i is `seq i + 1`.
  */
 export class ParticipantSource implements ItemSource {
   readonly #spool: Spool;
@@ -194,20 +197,22 @@ export class ParticipantSource implements ItemSource {
     }
     const frame = this.#reader.peek();
     if (!frame) return this.#reader.blocked ? Render.Uncommitted : Render.NotReady;
-    const audio = frame.kind === RecordKind.Audio;
+    const recordSeq = this.#seqOf(frame.idx);
+    const withheld = frame.kind === RecordKind.Audio ? out.withheldReason(recordSeq, frame.captureUs) : 0;
+    const audio = frame.kind === RecordKind.Audio && withheld === 0;
     const payloadLen = audio ? frame.durationSamples * this.#format.bytesPerSample : 0;
     const offset = out.reserveRecord(
       RECORD_HEADER_BYTES + payloadLen,
-      (frame.durationSamples * 1000) / this.#stream.rate,
+      withheld === 0 ? (frame.durationSamples * 1000) / this.#stream.rate : 0,
       frame.captureUs,
     );
     if (offset === RESERVE_FULL) return Render.Full;
     if (offset === RESERVE_PACED) return Render.Paced;
     const header = this.#header;
-    header.kind = frame.kind;
-    header.flags = (frame.flags & PASSED_FLAGS) | out.replayFlag;
-    header.maskOrReason = audio ? 1 : frame.gapReason;
-    header.seq = this.#seqOf(frame.idx);
+    header.kind = audio ? RecordKind.Audio : RecordKind.Gap;
+    header.flags = (frame.flags & (withheld === 0 ? PASSED_FLAGS : WITHHELD_FLAGS)) | out.replayFlag;
+    header.maskOrReason = audio ? 1 : withheld || frame.gapReason;
+    header.seq = recordSeq;
     header.pos = frame.pos;
     header.captureUs = frame.captureUs;
     header.durationSamples = frame.durationSamples;

@@ -32,6 +32,12 @@ export interface EaspReceiverOptions {
   window?: { ms: number; bytes: number };
   /** `opened.replay.maxRate`: pace of replayed audio, × real time (0 = unlimited). @default 0 */
   replayMaxRate?: number;
+  /**
+   * `opened.discardBefore` (ISO-8601): the receiver declines audio captured before it; the sender
+   * sends GAP DECLINED records for it instead, written as silence and listed in the session's gaps.
+   * @default none
+   */
+  discardBefore?: string;
 }
 
 /** Counters of a running receiver. */
@@ -250,6 +256,7 @@ class EaspReceiverImpl implements EaspReceiver {
       ackIntervalMs: this.#ackIntervalMs,
       maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
       replay: { maxRate: this.#options.replayMaxRate ?? 0 },
+      ...(this.#options.discardBefore !== undefined ? { discardBefore: this.#options.discardBefore } : {}),
     };
     ws.send(JSON.stringify(opened));
     ws.data.ackTimer = systemClock.setInterval(() => this.#ack(ws, false), this.#ackIntervalMs);

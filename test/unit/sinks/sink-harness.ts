@@ -47,7 +47,12 @@ export class SinkHarness {
   /** Starts the receiver (on `port`, 0 = any free one), writing to `outDir` (default: the harness's folder). */
   async startReceiver(
     port = 0,
-    options: { outDir?: string; replayMaxRate?: number; window?: { ms: number; bytes: number } } = {},
+    options: {
+      outDir?: string;
+      replayMaxRate?: number;
+      window?: { ms: number; bytes: number };
+      discardBefore?: string;
+    } = {},
   ): Promise<EaspReceiver> {
     this.receiver = await startEaspReceiver({
       host: "127.0.0.1",
@@ -56,6 +61,7 @@ export class SinkHarness {
       ackIntervalMs: 50,
       ...(options.replayMaxRate !== undefined ? { replayMaxRate: options.replayMaxRate } : {}),
       ...(options.window ? { window: options.window } : {}),
+      ...(options.discardBefore !== undefined ? { discardBefore: options.discardBefore } : {}),
     });
     return this.receiver;
   }

@@ -368,6 +368,23 @@ describe("reference EASP receiver: replay, segments, lost state", () => {
     client.end();
   });
 
+  it("declares its discardBefore in opened when started with one", async () => {
+    const declining = await startEaspReceiver({
+      host: "127.0.0.1",
+      port: 0,
+      outDir,
+      discardBefore: "2025-01-01T00:00:01.000000Z",
+    });
+    try {
+      const client = await RawClient.connect(declining.port);
+      client.send(openMessage("s-declining", [mono()]));
+      expect(await client.next("opened")).toMatchObject({ discardBefore: "2025-01-01T00:00:01.000000Z" });
+      client.end();
+    } finally {
+      await declining.close();
+    }
+  });
+
   it("writes GAP records of every reason as silence and lists each span with its reason", async () => {
     const client = await RawClient.connect(receiver.port);
     client.send(openMessage("s-reasons", [mono()]));
