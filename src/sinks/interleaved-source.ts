@@ -13,6 +13,7 @@ import type { Clock, Logger, TimerHandle } from "../lib/index.ts";
 import type { FrameRecord, Spool, StreamRecord } from "../spool/index.ts";
 import { type OutputFormat, SampleConverter } from "./audio-format.ts";
 import type { CommitGate } from "./commit-gate.ts";
+import { writeDiscardedGap } from "./discarded-gap.ts";
 import { FrameReader, findFrameEndingAfter } from "./frame-reader.ts";
 import { type ItemOutput, type ItemSource, RESERVE_FULL, RESERVE_PACED, Render } from "./item-source.ts";
 import type { SegmentOrigin } from "./segments.ts";
@@ -366,22 +367,8 @@ export class InterleavedSource implements ItemSource {
   #renderDiscarded(out: ItemOutput): Render {
     const durationSamples = this.#first * this.#slotSamples - this.#discardedFromPos;
     const captureUs = this.#epochUs + Math.round((this.#discardedFromPos * 1e6) / this.#format.rate);
-    const offset = out.reserveRecord(
-      RECORD_HEADER_BYTES,
-      (durationSamples * 1000) / this.#format.rate,
-      captureUs,
-    );
-    if (offset === RESERVE_FULL) return Render.Full;
-    const header = this.#header;
-    header.kind = RecordKind.Gap;
-    header.flags = out.replayFlag;
-    header.maskOrReason = EaspGapReason.Discarded;
-    header.seq = 2;
-    header.pos = this.#discardedFromPos;
-    header.captureUs = captureUs;
-    header.durationSamples = durationSamples;
-    header.payloadLen = 0;
-    writeRecordHeader(out.view, offset, header);
+    const span = { pos: this.#discardedFromPos, durationSamples, captureUs, rate: this.#format.rate };
+    if (!writeDiscardedGap(out, this.#header, span)) return Render.Full;
     this.#nextSeq = 3;
     return Render.Ready;
   }

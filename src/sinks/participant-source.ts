@@ -1,5 +1,4 @@
 import {
-  EaspGapReason,
   RECORD_HEADER_BYTES,
   RecordFlags,
   type RecordHeader,
@@ -12,6 +11,7 @@ import {
 import type { FrameRecord, Spool, StreamRecord } from "../spool/index.ts";
 import { type OutputFormat, SampleConverter } from "./audio-format.ts";
 import type { CommitGate } from "./commit-gate.ts";
+import { writeDiscardedGap } from "./discarded-gap.ts";
 import { FrameReader } from "./frame-reader.ts";
 import { type ItemOutput, type ItemSource, RESERVE_FULL, RESERVE_PACED, Render } from "./item-source.ts";
 import type { SegmentOrigin } from "./segments.ts";
@@ -295,22 +295,8 @@ export class ParticipantSource implements ItemSource {
     if (!to) return Render.NotReady;
     const durationSamples = Math.max(0, to.pos - this.#discardedFromPos);
     const captureUs = to.captureUs - Math.round((durationSamples * 1e6) / this.#stream.rate);
-    const offset = out.reserveRecord(
-      RECORD_HEADER_BYTES,
-      (durationSamples * 1000) / this.#stream.rate,
-      captureUs,
-    );
-    if (offset === RESERVE_FULL) return Render.Full;
-    const header = this.#header;
-    header.kind = RecordKind.Gap;
-    header.flags = out.replayFlag;
-    header.maskOrReason = EaspGapReason.Discarded;
-    header.seq = 2;
-    header.pos = this.#discardedFromPos;
-    header.captureUs = captureUs;
-    header.durationSamples = durationSamples;
-    header.payloadLen = 0;
-    writeRecordHeader(out.view, offset, header);
+    const span = { pos: this.#discardedFromPos, durationSamples, captureUs, rate: this.#stream.rate };
+    if (!writeDiscardedGap(out, this.#header, span)) return Render.Full;
     this.#nextSeq = 3;
     return Render.Ready;
   }
