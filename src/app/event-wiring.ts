@@ -36,11 +36,15 @@ export function wireEvents(
   ctx: EventContext,
   emit: EventOutlet,
 ): void {
-  const calls = new Map<string, CallRecord>();
   const totals = new Map<string, SessionTotals>();
+  const noTotals = (): SessionTotals => ({
+    streams: 0,
+    packetsReceived: 0,
+    packetsLost: 0,
+    framesSpooled: 0,
+  });
   srs.observer.on("sessionstarted", (call, streams) => {
-    calls.set(call.callId, call);
-    totals.set(call.callId, { streams: 0, packetsReceived: 0, packetsLost: 0, framesSpooled: 0 });
+    totals.set(call.callId, noTotals());
     dispatcher.callStarted(call);
     emit(sessionStarted(call, streams, ctx));
   });
@@ -78,17 +82,10 @@ export function wireEvents(
   });
   srs.observer.on("sessioncompleted", (call) => {
     dispatcher.callEnded(call);
-    const sum = totals.get(call.callId) ?? {
-      streams: 0,
-      packetsReceived: 0,
-      packetsLost: 0,
-      framesSpooled: 0,
-    };
-    emit(sessionCompleted(call, sum, ctx));
-    calls.delete(call.callId);
+    emit(sessionCompleted(call, totals.get(call.callId) ?? noTotals(), ctx));
     totals.delete(call.callId);
   });
-  const callOf = (callId: string): CallRecord | undefined => calls.get(callId) ?? spool.getCall(callId);
+  const callOf = (callId: string): CallRecord | undefined => spool.getCall(callId);
   const now = (): number => ctx.clock?.now() ?? performance.now();
   const disconnectedAt = new Map<string, number>();
   const unitKey = (u: { sink: string; callId: string; unit: string }): string =>
