@@ -40,6 +40,10 @@ export function recoverSpool(
     code: "SPOOL_RECOVERED",
     calls: summaries.map((s) => s.callId),
   });
-  emit(spoolRecovered({ recoveredCalls: summaries, undeliveredCalls: recovered.length }, ctx));
+  const undelivered = new Set([
+    ...recovered.map((c) => c.callId),
+    ...spool.listCursors({ done: false }).map((c) => c.callId),
+  ]);
+  emit(spoolRecovered({ recoveredCalls: summaries, undeliveredCalls: undelivered.size }, ctx));
   return recovered.length;
 }
