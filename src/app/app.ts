@@ -179,12 +179,15 @@ export async function startApp(options: AppOptions): Promise<App> {
           connected: () => events.publisher?.connected ?? false,
         },
         accepting: () => accepting && !spoolWatch.level().highWater,
-        counters: () => ({
-          ...counters,
-          eventsPending: events.depth(),
-          sipParseErrors: sip.stats().parseErrors,
-          sipMessagesIn: sip.stats().messagesIn,
-        }),
+        counters: () => {
+          const sipStats = sip.stats();
+          return {
+            ...counters,
+            eventsPending: events.depth(),
+            sipParseErrors: sipStats.parseErrors,
+            sipMessagesIn: sipStats.messagesIn,
+          };
+        },
         finalRtp,
       });
 

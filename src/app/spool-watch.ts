@@ -41,7 +41,7 @@ export interface SpoolWatch {
 export function watchSpool(options: SpoolWatchOptions): SpoolWatch {
   const { spool, clock, logger } = options;
   let level = spool.level();
-  let discarded = spool.stats().framesDiscarded ?? 0;
+  let discarded = spool.stats().framesDiscarded;
 
   const checkLevel = (): void => {
     const next = spool.level();
@@ -60,7 +60,7 @@ export function watchSpool(options: SpoolWatchOptions): SpoolWatch {
       options.emit(spoolHighWater(next, options.ctx));
     }
     level = next;
-    const nowDiscarded = spool.stats().framesDiscarded ?? 0;
+    const nowDiscarded = spool.stats().framesDiscarded;
     if (nowDiscarded > discarded) {
       const frames = nowDiscarded - discarded;
       logger.error("audio recorded as DISCARDED gaps: the spool is full", {
