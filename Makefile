@@ -28,8 +28,8 @@ lint: deps ## Biome: formatting and lint rules
 format: deps ## Apply Biome's formatting and safe fixes
 	$(BIN)/biome check --write .
 
-test-deps: ## Install the Debian packages the tests drive (SIPp, mosquitto) if missing
-	bash scripts/ensure-debian-packages.sh sip-tester mosquitto mosquitto-clients
+test-deps: ## Install the Debian packages the tests drive (SIPp, mosquitto, promtool) if missing
+	bash scripts/ensure-debian-packages.sh sip-tester mosquitto mosquitto-clients prometheus
 
 test: lint build test-deps ## Lint, type-check, build, then run every test under Bun
 	$(BUN) --bun $(BIN)/vitest run
