@@ -31,11 +31,25 @@ const cidr = z.string().regex(/^[0-9a-fA-F.:]+(\/\d{1,3})?$/, {
   message: 'is not an address or CIDR block; write e.g. "10.0.0.0/8" or "192.0.2.10"',
 });
 
+const regex = z.string().refine(
+  (source) => {
+    try {
+      new RegExp(source);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'is not a valid regular expression; write e.g. "^sip:1000@" (JavaScript syntax)' },
+);
+
+const sinkName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]+$/, { message: "use letters, digits, '_', '.' or '-' (e.g. ai)" });
+
 const websocketSink = z
   .object({
-    name: z
-      .string()
-      .regex(/^[A-Za-z0-9_.-]+$/, { message: "use letters, digits, '_', '.' or '-' (e.g. ai)" }),
+    name: sinkName,
     type: z.literal("websocket", {
       message: 'must be "websocket" (SIPREC forwarding sinks come in a later release)',
     }),
@@ -81,6 +95,26 @@ const websocketSink = z
         message: 'must be "customer-first", "agent-first" or "label"',
       })
       .default("customer-first"),
+  })
+  .strict();
+
+/** One routing rule: every key given under `match` must match; the first matching rule decides. */
+const routingRule = z
+  .object({
+    name: z.string().optional(),
+    match: z
+      .object({
+        source: z.array(cidr).optional(),
+        request_uri: regex.optional(),
+        headers: z.record(z.string(), regex).optional(),
+        participant_aor: regex.optional(),
+        label: regex.optional(),
+        correlation: z.record(z.string(), regex).optional(),
+        metadata_xml: regex.optional(),
+      })
+      .strict()
+      .prefault({}),
+    sinks: z.array(sinkName),
   })
   .strict();
 
@@ -157,9 +191,40 @@ export const configSchema = z
           .string()
           .regex(/^[^#+\s]+$/, { message: "must not contain spaces, '#' or '+'" })
           .default("siprec-edge"),
+        client_id: z.string().min(1).optional(),
+        session_expiry: duration('write e.g. "1h" or "10m"').default(3_600_000),
+        tls: z
+          .object({
+            ca: z.string().optional(),
+            cert: z.string().optional(),
+            key: z.string().optional(),
+            reject_unauthorized: z.boolean().default(true),
+          })
+          .strict()
+          .refine((tls) => (tls.cert === undefined) === (tls.key === undefined), {
+            message: "cert and key go together (a client certificate needs its private key)",
+          })
+          .optional(),
       })
       .strict()
       .optional(),
+    routing: z
+      .object({
+        rules: z.array(routingRule).default([]),
+        default_sinks: z.union([z.literal("all"), z.array(sinkName)]).default("all"),
+        new_call_webhook: z
+          .object({
+            url: z.string().regex(/^https?:\/\/\S+$/, {
+              message: 'must be an http:// or https:// URL, e.g. "http://127.0.0.1:9000/new-call"',
+            }),
+            timeout: duration('write e.g. "2s" or "500ms"').default(2_000),
+            headers: z.record(z.string(), z.string()).default({}),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
     web: z
       .object({
         listen: z
@@ -199,6 +264,25 @@ export const configSchema = z
       }
       names.add(sink.name);
     });
+    const known = (name: string, path: (string | number)[]): void => {
+      if (!names.has(name)) {
+        ctx.addIssue({
+          code: "custom",
+          path,
+          message: `names no sink; use one of: ${[...names].join(", ") || "(no sinks configured)"}`,
+        });
+      }
+    };
+    cfg.routing.rules.forEach((rule, i) => {
+      rule.sinks.forEach((name, j) => {
+        known(name, ["routing", "rules", i, "sinks", j]);
+      });
+    });
+    if (cfg.routing.default_sinks !== "all") {
+      cfg.routing.default_sinks.forEach((name, j) => {
+        known(name, ["routing", "default_sinks", j]);
+      });
+    }
     if (cfg.srs.agent_aor_pattern !== undefined) {
       try {
         new RegExp(cfg.srs.agent_aor_pattern);
@@ -214,6 +298,9 @@ export const configSchema = z
 
 /** The validated configuration, snake_case as in the file, defaults filled in. */
 export type RawConfig = z.output<typeof configSchema>;
+
+/** The `routing` section: rules, default sinks and the optional new-call webhook. */
+export type RoutingConfig = RawConfig["routing"];
 
 /** One WebSocket sink as configured. */
 export type SinkConfigEntry = RawConfig["sinks"][number];

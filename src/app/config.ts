@@ -29,7 +29,7 @@ export class ConfigError extends SrsError {
 
 /**
  * Reads, expands (`${ENV}` and `${ENV:-default}` in string values), validates and resolves a YAML
- * configuration file. Relative paths (spool.path) resolve against the file's folder (DESIGN.md §7).
+ * configuration file. Relative paths (spool.path, mqtt.tls.*) resolve against the file's folder (DESIGN.md §7).
  * @throws ConfigError naming each bad key and its fix.
  */
 export function loadConfig(file: string, env: Record<string, string | undefined> = process.env): AppConfig {
@@ -71,7 +71,15 @@ export function parseConfig(
   const result = configSchema.safeParse(expanded);
   if (!result.success) throw new ConfigError(file, result.error.issues.flatMap(describeIssue));
   const config = result.data;
-  if (!isAbsolute(config.spool.path)) config.spool.path = resolve(dirname(resolve(file)), config.spool.path);
+  const folder = dirname(resolve(file));
+  const anchored = (path: string): string => (isAbsolute(path) ? path : resolve(folder, path));
+  config.spool.path = anchored(config.spool.path);
+  const tls = config.mqtt?.tls;
+  if (tls) {
+    if (tls.ca) tls.ca = anchored(tls.ca);
+    if (tls.cert) tls.cert = anchored(tls.cert);
+    if (tls.key) tls.key = anchored(tls.key);
+  }
   return config;
 }
 

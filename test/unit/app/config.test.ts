@@ -134,4 +134,44 @@ describe("configuration", () => {
   it("reports YAML syntax errors as such", () => {
     expect(issuesOf("sip: [unclosed")[0]).toMatch(/^\(yaml\): is not valid YAML/);
   });
+
+  it("names a routing rule's unknown sink and lists the configured ones", () => {
+    const sinks = `sinks:
+  - { name: ai, type: websocket, url: "ws://127.0.0.1:9/s", mode: interleaved }
+  - { name: qa, type: websocket, url: "ws://127.0.0.1:9/s", mode: interleaved }
+`;
+    expect(issuesOf(`${sinks}routing: { rules: [{ match: {}, sinks: [ai, crm] }] }`)).toEqual([
+      "routing.rules[0].sinks[1]: names no sink; use one of: ai, qa",
+    ]);
+    expect(issuesOf(`${sinks}routing: { default_sinks: [bi] }`)).toEqual([
+      "routing.default_sinks[0]: names no sink; use one of: ai, qa",
+    ]);
+  });
+
+  it("refuses a routing rule whose regular expression does not compile, naming the match key", () => {
+    const [issue] = issuesOf('routing: { rules: [{ match: { request_uri: "sip:(" }, sinks: [] }] }');
+    expect(issue).toMatch(/^routing\.rules\[0\]\.match\.request_uri: is not a valid regular expression/);
+  });
+
+  it("fills the routing defaults: no rules, every sink, no webhook", () => {
+    const config = parseConfig("", "/etc/siprec-edge/config.yaml", {});
+    expect(config.routing).toEqual({ rules: [], default_sinks: "all" });
+  });
+
+  it("resolves MQTT TLS files against the config file's folder and wants cert and key together", () => {
+    const config = parseConfig(
+      'mqtt: { url: "mqtts://broker:8883", tls: { ca: ca.pem, cert: /etc/pki/edge.pem, key: edge.key } }',
+      "/etc/siprec-edge/config.yaml",
+      {},
+    );
+    expect(config.mqtt?.tls).toEqual({
+      ca: "/etc/siprec-edge/ca.pem",
+      cert: "/etc/pki/edge.pem",
+      key: "/etc/siprec-edge/edge.key",
+      reject_unauthorized: true,
+    });
+    expect(issuesOf('mqtt: { url: "mqtts://broker:8883", tls: { cert: edge.pem } }')[0]).toMatch(
+      /^mqtt\.tls: cert and key go together/,
+    );
+  });
 });
