@@ -15,7 +15,14 @@ import type {
 } from "../spool/index.ts";
 import type { MediaDecision } from "./answer.ts";
 import { assignRoles, type RoleRule } from "./roles.ts";
-import type { FrameListener, SrsObserverEvents, StreamStatus, StreamStopReason } from "./srs-types.ts";
+import type {
+  FrameListener,
+  InviteInfo,
+  PauseCause,
+  SrsObserverEvents,
+  StreamStatus,
+  StreamStopReason,
+} from "./srs-types.ts";
 
 /** Everything a session needs from the SRS, shared by all sessions. */
 export interface SessionContext {
@@ -37,6 +44,9 @@ interface ActiveStream {
   decision: MediaDecision;
   receiver: RtpReceiver;
   port: number;
+  /** Paused by the SRC's SDP (`inactive` / `c=0.0.0.0`). */
+  sdpPaused: boolean;
+  /** Effective pause: SDP or operator (policy) pause. */
   paused: boolean;
 }
 
@@ -69,6 +79,8 @@ export class RecordingSession {
   readonly #callClock: CallClock = { epochUs: 0 };
   #metadata: RecordingMetadata | undefined;
   #closed = false;
+  /** Operator pause (`pauseRecording`), with its note; undefined while not paused by command. */
+  #policyPause: { note: string } | undefined;
   #sdpVersion = 0;
 
   /** SDP origin session id of our answers (RFC 8866 §5.2), stable for the session. */
@@ -141,15 +153,15 @@ export class RecordingSession {
     }
   }
 
-  /** Stores the call and its streams, applies metadata and roles, announces them. */
-  commit(metadata: RecordingMetadata | undefined, metadataXml: string): void {
+  /** Stores the call and its streams, applies metadata and roles, announces them with the INVITE's routing facts. */
+  commit(metadata: RecordingMetadata | undefined, metadataXml: string, invite: InviteInfo): void {
     this.#metadata = metadata;
     this.call.metadataXml = metadataXml;
     const roles = this.#applyMetadata();
     this.#ctx.spool.createCall(this.call);
     for (const s of this.#streams.values()) this.#storeStream(s, roles);
     const streams = [...this.#streams.values()].map((s) => s.record);
-    this.#ctx.observer.safeEmit("sessionstarted", this.call, streams);
+    this.#ctx.observer.safeEmit("sessionstarted", this.call, streams, invite);
     for (const stream of streams) this.#ctx.observer.safeEmit("streamstarted", this.call, stream);
     if (metadata === undefined) {
       this.#ctx.logger.warn("recording without rs-metadata: streams mapped by m-line order", {
@@ -187,13 +199,36 @@ export class RecordingSession {
       const s = this.#streams.get(d.offer.index);
       if (!s) continue;
       s.decision = d;
-      const pause = d.direction === "inactive" || d.offer.address === "0.0.0.0";
-      if (pause !== s.paused) {
-        s.paused = pause;
-        s.receiver.setPaused(pause);
-        this.#ctx.observer.safeEmit("recordingpaused", this.call, s.record, pause);
-      }
+      s.sdpPaused = d.direction === "inactive" || d.offer.address === "0.0.0.0";
+      this.#applyPause(s, { reason: "sip" });
     }
+  }
+
+  /** Whether recording is paused by command (`pauseRecording`). */
+  get policyPaused(): boolean {
+    return this.#policyPause !== undefined;
+  }
+
+  /**
+   * Pauses or resumes recording by operator command (PCI pause, DESIGN.md §5): while paused,
+   * every stream's audio becomes PAUSED_POLICY gap frames (EASP.md §6, reason 3): nothing of it is
+   * stored or forwarded. Independent of the SRC's own SDP pause: a stream records only when
+   * neither pauses it. Returns false when already in that state.
+   */
+  setPolicyPause(paused: boolean, note = ""): boolean {
+    if (paused === this.policyPaused || this.#closed) return false;
+    this.#policyPause = paused ? { note } : undefined;
+    for (const s of this.#streams.values()) this.#applyPause(s, { reason: "command", note });
+    return true;
+  }
+
+  /** Applies the effective pause of one stream and announces a change. */
+  #applyPause(s: ActiveStream, cause: PauseCause): void {
+    const pause = s.sdpPaused || this.#policyPause !== undefined;
+    if (pause === s.paused) return;
+    s.paused = pause;
+    s.receiver.setPaused(pause);
+    this.#ctx.observer.safeEmit("recordingpaused", this.call, s.record, pause, cause);
   }
 
   /** Whether a new offer keeps the same accepted m-lines and codecs (so ports and streams stay). */
@@ -288,6 +323,7 @@ export class RecordingSession {
       record,
       decision,
       port: 0,
+      sdpPaused: false,
       paused: false,
       receiver: undefined as unknown as RtpReceiver,
     };
@@ -309,6 +345,10 @@ export class RecordingSession {
         onFrame: (frame) => this.#onFrame(active, frame),
       }),
     );
+    if (this.#policyPause) {
+      active.paused = true;
+      active.receiver.setPaused(true);
+    }
     this.#streams.set(decision.offer.index, active);
   }
 

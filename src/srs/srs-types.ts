@@ -13,7 +13,7 @@ export interface StreamStatus {
   stream: StreamRecord;
   /** RTP counters of its receiver (zeros once stopped and released). */
   rtp: RtpReceiverStats;
-  /** Whether recording is paused (SDP `inactive` / `c=0.0.0.0`). */
+  /** Whether recording is paused (SDP `inactive` / `c=0.0.0.0`, or `pauseRecording`). */
   paused: boolean;
 }
 
@@ -26,18 +26,35 @@ export interface FrameListener {
 /** Whether the SRS takes new recording sessions; when not, INVITE and OPTIONS get 503. */
 export type Admission = { accept: true } | { accept: false; reason: string; retryAfterS: number };
 
+/** Who paused or resumed a stream: the SRC's SDP (`sip`) or an operator command (`command`, with its note). */
+export interface PauseCause {
+  reason: "sip" | "command";
+  /** The command's free-text reason (e.g. `PCI`), or absent. */
+  note?: string;
+}
+
+/** The INVITE that opened a recording session, as routing rules see it (only at `sessionstarted`). */
+export interface InviteInfo {
+  /** Request-URI of the INVITE. */
+  requestUri: string;
+  /** SRC (SBC) IP address the INVITE came from, without port. */
+  sourceAddress: string;
+  /** First value of a header, case-insensitive; undefined when absent. */
+  header(name: string): string | undefined;
+}
+
 /** Observer events of the SRS (monitoring: app maps them to MQTT events, logs and the page). */
 export type SrsObserverEvents = {
   /** A recording session was answered (200 OK sent). */
-  sessionstarted: [CallRecord, StreamRecord[]];
+  sessionstarted: [CallRecord, StreamRecord[], InviteInfo];
   /** Metadata or participants changed (re-INVITE, UPDATE, BYE with metadata). */
   sessionupdated: [CallRecord];
   /** A stream was negotiated and its receiver bound. */
   streamstarted: [CallRecord, StreamRecord];
   /** A stream ended; `rtp` holds its final counters. */
   streamstopped: [CallRecord, StreamRecord, RtpReceiverStats, StreamStopReason];
-  /** Recording paused or resumed on a stream (SDP direction). */
-  recordingpaused: [CallRecord, StreamRecord, boolean];
+  /** Recording paused (true) or resumed (false) on a stream, by SDP direction or by command. */
+  recordingpaused: [CallRecord, StreamRecord, boolean, PauseCause];
   /** The recording session ended; every stream has stopped. */
   sessioncompleted: [CallRecord];
   /** A SIP request was refused with a final error response (for counters and logs). */

@@ -23,6 +23,14 @@ export interface Srs {
   readonly observer: TypedEmitter<SrsObserverEvents>;
   /** Live recording sessions. */
   sessions(): RecordingSession[];
+  /**
+   * The live session of a call, addressed by our call id (`sessionId` in events and the API) or by
+   * any of its correlation ids (UCID, Cisco GUID, SIP Call-ID, SIPREC session id…); the most
+   * recent session wins when a correlation id is shared (a transferred call's two legs).
+   */
+  find(ref: { sessionId: string } | { correlationId: string }): RecordingSession | undefined;
+  /** Replaces the SRC source allowlist (`sip.allow_from`, CIDR blocks; empty = allow all): config reload. */
+  setAllowFrom(cidrs: readonly string[]): void;
   /** Ends every live session (reason `shutdown`). */
   endAll(): void;
 }
@@ -44,7 +52,7 @@ export function createSrs(options: SrsOptions): Srs {
     observer,
   };
   const byDialog = new Map<string, RecordingSession>();
-  const allow = buildAllowList(options.allowFrom);
+  let allow = buildAllowList(options.allowFrom);
   const admission = options.admission ?? ((): Admission => ({ accept: true }));
 
   const refuse = (
@@ -121,7 +129,11 @@ export function createSrs(options: SrsOptions): Srs {
       session.abandon();
       return;
     }
-    session.commit(metadata, body.metadata?.xml ?? "");
+    session.commit(metadata, body.metadata?.xml ?? "", {
+      requestUri: m.uri,
+      sourceAddress: req.source.address,
+      header: (name) => m.header(name),
+    });
     const dialog = req.reply(200, "OK", answer(req, session, decisions));
     if (!dialog) {
       session.end("error");
@@ -257,6 +269,21 @@ export function createSrs(options: SrsOptions): Srs {
   return {
     observer,
     sessions: () => [...byDialog.values()],
+    find: (ref) => {
+      let found: RecordingSession | undefined;
+      for (const session of byDialog.values()) {
+        const call = session.call;
+        const match =
+          "sessionId" in ref
+            ? call.callId === ref.sessionId
+            : Object.values(call.correlation).includes(ref.correlationId);
+        if (match && (!found || call.startedUs >= found.call.startedUs)) found = session;
+      }
+      return found;
+    },
+    setAllowFrom: (cidrs) => {
+      allow = buildAllowList(cidrs);
+    },
     endAll: () => {
       for (const session of byDialog.values()) session.end("shutdown");
       byDialog.clear();
