@@ -13,9 +13,13 @@ export function text(status: number, body: string, extra: Record<string, string>
   });
 }
 
-/** A JSON answer (200). */
-export function json(value: unknown): Response {
+/**
+ * A JSON answer, 200 unless `status` says otherwise.
+ * @throws TypeError when `value` cannot be serialized (a BigInt, a cycle).
+ */
+export function json(value: unknown, status = 200): Response {
   return new Response(JSON.stringify(value), {
+    status,
     headers: { "content-type": "application/json; charset=utf-8", ...commonHeaders },
   });
 }

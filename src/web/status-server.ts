@@ -4,8 +4,10 @@ import { pageScript } from "./assets/page-script.ts";
 import { pageStyle } from "./assets/page-style.ts";
 import { authorized, authRequired, unauthorizedResponse } from "./auth.ts";
 import { handleCallRequest, isCallPath } from "./call-routes.ts";
+import { handleCommandRequest, isCommandPath } from "./command-routes.ts";
 import { ListenFailedError } from "./errors.ts";
 import { authority, parseListenAddress } from "./listen-address.ts";
+import { handleMetricsRequest } from "./metrics.ts";
 import { commonHeaders, json, text } from "./responses.ts";
 import { SnapshotStreamHub } from "./snapshot-stream.ts";
 import type { StatusServer, StatusServerOptions, StatusSnapshot } from "./status-types.ts";
@@ -30,14 +32,17 @@ const pageCsp = [
 ].join("; ");
 
 /**
- * Starts the local status server (DESIGN.md §6, read-only):
+ * Starts the local status server and HTTP API (DESIGN.md §6):
  * - `GET /` — the self-contained status page (inline CSS/JS, strict CSP), live via `/api/events`;
  * - `GET /api/status` — the {@link StatusSnapshot} as JSON;
  * - `GET /api/events` — Server-Sent Events: `snapshot` (the JSON) and `view` (the page's rendered
  *   sections) at once and every `pushIntervalMs`;
  * - `GET /healthz` — `200 ok` while accepting calls, else 503; never needs credentials;
  * - `GET /api/calls…` — the calls in the spool, their WAV and pcap exports, from `options.calls`
- *   (see `handleCallRequest`).
+ *   (see `handleCallRequest`);
+ * - `GET /api/commands`, `POST /api/commands/<name>` — the command model over HTTP, from
+ *   `options.commands` (see `handleCommandRequest`);
+ * - `GET /metrics` — Prometheus text format 0.0.4 from `options.metrics` (see `renderMetrics`).
  * Everything else answers 404; with `auth`, every path but `/healthz` answers 401 without valid
  * credentials (Bearer or Basic).
  * @throws ListenAddressError `WEB_BAD_LISTEN` for an unparsable `listen`.
@@ -71,7 +76,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     return use(snapshot);
   };
 
-  const handle = (req: Request): Response => {
+  const handle = (req: Request): Response | Promise<Response> => {
     const path = new URL(req.url).pathname;
     if (path === "/healthz") {
       return withSnapshot((s) => (s.health.accepting ? text(200, "ok") : text(503, "unavailable")));
@@ -80,6 +85,8 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
       return unauthorizedResponse(options.auth);
     }
     if (isCallPath(path)) return handleCallRequest(req, options.calls, logger);
+    if (isCommandPath(path)) return handleCommandRequest(req, options.commands, logger);
+    if (path === "/metrics") return handleMetricsRequest(req, options.metrics, logger);
     if (!routes.has(path)) return text(404, "not found\n");
     if (req.method !== "GET" && req.method !== "HEAD")
       return text(405, "method not allowed\n", { allow: "GET, HEAD" });

@@ -5,6 +5,8 @@
 import type { Clock, Logger } from "../lib/index.ts";
 import type { SinkUnitStatus } from "../sinks/index.ts";
 import type { CallExporter } from "./call-api-types.ts";
+import type { HttpCommandExecutor } from "./command-api-types.ts";
+import type { MetricsSample } from "./metrics-types.ts";
 
 /** One stream of a call as shown on the page: its m-line, sender and live RTP figures. */
 export interface StreamStatus {
@@ -103,6 +105,10 @@ export interface StatusServerOptions {
   auth?: StatusAuth;
   /** The calls in the spool for `/api/calls…` and the page's download links; absent = those answer 404. */
   calls?: CallExporter;
+  /** The command executor (the same one MQTT uses) for `/api/commands…`; absent = those answer 404. */
+  commands?: HttpCommandExecutor;
+  /** Returns the figures for `/metrics`, called per scrape; absent = `/metrics` answers 404. */
+  metrics?: () => MetricsSample;
   /** How often `/api/events` pushes the snapshot, ms. @default 1000 */
   pushIntervalMs?: number;
   /** Timers for SSE pushes and wall time for "updated"/durations. @default systemClock */
