@@ -1,10 +1,12 @@
+import { systemClock } from "../lib/index.ts";
 import type { CallRecord } from "../spool/index.ts";
-import { applianceSubject, callSubject, makeEvent } from "./event-common.ts";
+import { applianceSubject, callSubject, isoFromUs, makeEvent } from "./event-common.ts";
 import type {
   AlarmBody,
   AlarmSeverity,
   AppEvent,
   DiscardedAlarmDetails,
+  DrainedBody,
   EventContext,
   SpoolHighWaterBody,
   SpoolRecoveredBody,
@@ -92,4 +94,25 @@ export function spoolDiscardedAlarm(
     undefined,
     ctx,
   );
+}
+
+/** What a DRAINED event reports. */
+export interface DrainedInput {
+  /** Calls that were live when the drain started and have finished since. */
+  callsFinished: number;
+  /** When the drain completed, µs since the Unix epoch. @default the context clock's `wallUs()` */
+  drainedAtUs?: number;
+}
+
+/**
+ * DRAINED: a `drain` command completed: new INVITEs and OPTIONS get 503, every live call has ended
+ * and its audio was delivered to its sinks; the appliance can be stopped without losing anything.
+ * Appliance-level (`sessionId` `""`).
+ */
+export function drained(input: DrainedInput, ctx: EventContext): AppEvent<DrainedBody> {
+  const drainedAtUs = input.drainedAtUs ?? (ctx.clock ?? systemClock).wallUs();
+  return makeEvent("DRAINED", ctx, applianceSubject(), {
+    drainedAt: isoFromUs(drainedAtUs),
+    callsFinished: input.callsFinished,
+  });
 }

@@ -39,3 +39,72 @@ export class PublishRejectedError extends SrsError {
 export class MqttUrlError extends SrsError {
   readonly code = "CONTROL_BAD_MQTT_URL";
 }
+
+/**
+ * Stable error codes of a command reply (MQTT `cmd/<name>` and HTTP `POST /api/commands/<name>`),
+ * never reworded; the HTTP status is {@link httpStatusOf}.
+ *
+ * | Code | HTTP | Meaning | What the caller does |
+ * |---|---|---|---|
+ * | `UNKNOWN_COMMAND` | 404 | No command of that name; `known` lists the commands | Fix the command name |
+ * | `INVALID_ARGUMENT` | 400 | A parameter is missing, malformed or not allowed; `field` names it (`(body)` for a payload that is not a JSON object) | Fix the named field |
+ * | `NO_SUCH_CALL` | 404 | No call has that `sessionId` or `correlationId` | Check the id (the call may be over and purged) |
+ * | `NO_SUCH_SINK` | 404 | No sink of that name in the config | Use a configured sink name |
+ * | `ALREADY_STARTED` | 409 | The sink already streams this call | Nothing (idempotent success for the caller) |
+ * | `ALREADY_STOPPED` | 409 | The sink does not stream this call | Nothing |
+ * | `ALREADY_PAUSED` | 409 | Recording of the call is already paused | Nothing |
+ * | `NOT_PAUSED` | 409 | `resumeRecording` for a call that is not paused | Nothing |
+ * | `REQUEST_PENDING` | 409 | Another request for the same call, or a config reload, is in progress | Retry shortly |
+ * | `CALL_ENDING` | 409 | The call ended or is ending | Nothing: the call is over |
+ * | `EXPIRED` | 408 | The command's deadline (`expiresAt` or MQTT Message Expiry) passed before it could run; it was not executed | Send it again if still wanted |
+ * | `CONFIG_INVALID` | 422 | `reloadConfig`: the new config is invalid; the running config stays | Fix the config file |
+ * | `UNAVAILABLE` | 503 | The appliance is starting or stopping | Retry later |
+ * | `INTERNAL` | 500 | An unexpected failure; the message says what | Report it |
+ */
+export type CommandErrorCode =
+  | "UNKNOWN_COMMAND"
+  | "INVALID_ARGUMENT"
+  | "NO_SUCH_CALL"
+  | "NO_SUCH_SINK"
+  | "ALREADY_STARTED"
+  | "ALREADY_STOPPED"
+  | "ALREADY_PAUSED"
+  | "NOT_PAUSED"
+  | "REQUEST_PENDING"
+  | "CALL_ENDING"
+  | "EXPIRED"
+  | "CONFIG_INVALID"
+  | "UNAVAILABLE"
+  | "INTERNAL";
+
+/** Details of a {@link CommandError} besides its code and message. */
+export interface CommandErrorDetails {
+  /** Dotted path of the offending parameter (`limit`, `headers.X-Tenant`, `sessionId`), or `(body)`. */
+  field?: string;
+  /** With `UNKNOWN_COMMAND`: the command names the appliance knows. */
+  known?: readonly string[];
+  /** The underlying failure. */
+  cause?: unknown;
+}
+
+/**
+ * A command refused or failed, with a stable {@link CommandErrorCode}; rendered as the reply
+ * `{ ok: false, error: { code, message, field?, known? } }` by `replyOf`.
+ */
+export class CommandError extends SrsError {
+  /** Dotted path of the offending parameter, or `(body)`; only with `INVALID_ARGUMENT`. */
+  readonly field: string | undefined;
+  /** The known command names; only with `UNKNOWN_COMMAND`. */
+  readonly known: string[] | undefined;
+
+  constructor(
+    /** Stable code of the refusal. */
+    readonly code: CommandErrorCode,
+    message: string,
+    details: CommandErrorDetails = {},
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.field = details.field;
+    this.known = details.known ? [...details.known] : undefined;
+  }
+}

@@ -98,6 +98,7 @@ const knownEventNames: Record<EventName, true> = {
   SPOOLHIGHWATER: true,
   SPOOLRECOVERED: true,
   MEDIATIMEOUT: true,
+  DRAINED: true,
   ALARM: true,
 };
 

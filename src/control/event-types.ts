@@ -20,6 +20,7 @@ export type EventName =
   | "SPOOLHIGHWATER"
   | "SPOOLRECOVERED"
   | "MEDIATIMEOUT"
+  | "DRAINED"
   | "ALARM";
 
 /**
@@ -100,14 +101,18 @@ export type SessionStartedBody = {
   participants: ParticipantView[];
   /** Streams known at start (may be empty; each also gets STREAMSTARTED). */
   streams: StreamView[];
+  /** Names of the sinks the call is routed to; empty = recorded only. */
+  sinks: string[];
 };
 
 /** Body of SESSIONUPDATED: the call's state after a metadata update, re-INVITE or UPDATE. */
 export type SessionUpdatedBody = {
-  /** What triggered the update, e.g. `metadata`, `reinvite`, `update`. */
+  /** What triggered the update: `metadata`, `reinvite`, `update`, or `routing` (a startStream/stopStream changed the sinks). */
   reason: string;
   participants: ParticipantView[];
   streams: StreamView[];
+  /** Names of the sinks the call is routed to now; empty = recorded only. */
+  sinks: string[];
 };
 
 /** Body of STREAMSTARTED. */
@@ -165,12 +170,27 @@ export type SessionCompletedBody = {
   totals: SessionTotals;
 };
 
+/** Who paused or resumed a recording: the SRC over SIP, or a pauseRecording/resumeRecording command. */
+export type RecordingPauseReason = "sip" | "command";
+
 /** Body of RECORDINGPAUSED / RECORDINGRESUMED. */
 export type RecordingPauseBody = {
-  /** What paused or resumed: `sdp-inactive`, `command`, `info`, … */
+  /** `sip` (the SRC's SDP or INFO) or `command` (pauseRecording / resumeRecording). */
+  reason: RecordingPauseReason;
+  /** What exactly paused or resumed: `sdp`, `sdp-inactive`, `info`, `command`, … */
   trigger: string;
   /** Streams concerned (all of the call when empty). */
   streamIds: number[];
+  /** With `reason: command`: the command's `reason` text (e.g. `PCI`); absent otherwise. */
+  note?: string;
+};
+
+/** Body of DRAINED: a `drain` finished, every live call ended and was delivered to its sinks. */
+export type DrainedBody = {
+  /** ISO-8601 UTC time the drain completed. */
+  drainedAt: string;
+  /** Calls that were live when the drain started and have finished since. */
+  callsFinished: number;
 };
 
 /** Body of SINKCONNECTED, and the common part of every sink event: one sink unit's delivery state. */

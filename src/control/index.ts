@@ -1,17 +1,26 @@
 /**
- * Control adapter: the appliance's event model, MQTT topics, the MQTT publisher and the relay that
- * publishes the spool's event outbox (DESIGN.md §6, §8). Imports only `lib` at runtime; sees the
- * spool and sinks as types.
+ * Control adapter: the appliance's event model, the command model (validated parameters, replies,
+ * stable error codes), MQTT topics, the MQTT client that publishes events and serves commands, and
+ * the relay that publishes the spool's event outbox (DESIGN.md §5, §6, §8). Imports only `lib` at
+ * runtime (plus the `mqtt` and `zod` packages); sees the spool and sinks as types.
  * @module
  */
 export {
   type AlarmInput,
   alarm,
+  type DrainedInput,
+  drained,
   spoolDiscardedAlarm,
   spoolHighWater,
   spoolRecovered,
 } from "./appliance-events.ts";
+export { checkDeadline, deadlineOf, httpStatusOf, okReply, replyOf } from "./command-reply.ts";
+export type * from "./command-types.ts";
+export { type CommandName, commandNames, isCommandName, parseCommand } from "./commands.ts";
 export {
+  CommandError,
+  type CommandErrorCode,
+  type CommandErrorDetails,
   MqttUrlError,
   PublisherClosedError,
   PublisherOfflineError,
@@ -30,6 +39,7 @@ export { createOutboxRelay } from "./outbox-relay.ts";
 export type * from "./outbox-types.ts";
 export {
   mediaTimeout,
+  type RecordingPauseInput,
   recordingPaused,
   recordingResumed,
   sessionCompleted,

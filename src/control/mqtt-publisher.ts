@@ -3,12 +3,13 @@ import {
   type Clock,
   errorMessage,
   type Logger,
-  randomHex,
   silentLogger,
   systemClock,
   type TimerHandle,
   TypedEmitter,
 } from "../lib/index.ts";
+import { MqttCommandChannel } from "./command-channel.ts";
+import type { CommandHandler } from "./command-types.ts";
 import { MqttUrlError, PublisherClosedError, PublisherOfflineError, PublishRejectedError } from "./errors.ts";
 import { isoFromUs } from "./event-common.ts";
 import type { AppEvent, EventName } from "./event-types.ts";
@@ -22,7 +23,11 @@ export interface MqttPublisherOptions {
   username?: string;
   /** MQTT password. */
   password?: string;
-  /** TLS material for `mqtts:`/`wss:` (PEM text). */
+  /**
+   * TLS material for `mqtts:`/`wss:`, PEM text (the app reads the files of config `mqtt.tls.ca`,
+   * `mqtt.tls.cert`, `mqtt.tls.key` into it). `cert` + `key` authenticate the appliance with a client
+   * certificate; `rejectUnauthorized` defaults to true.
+   */
   tls?: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean };
   /** `mqtt.topic_prefix`. @default "siprec-edge" */
   topicPrefix?: string;
@@ -30,8 +35,25 @@ export interface MqttPublisherOptions {
   applianceId: string;
   /** Software version, put in every status message. */
   version: string;
-  /** MQTT client identifier. @default `<applianceId>-<8 hex digits>` */
+  /**
+   * MQTT client identifier; stable across restarts, so the broker keeps the appliance's session.
+   * @default `siprec-edge-<applianceId>`
+   */
   clientId?: string;
+  /**
+   * How long the broker keeps the appliance's session (its `cmd/+` subscription and the QoS 1
+   * commands sent to it) after a disconnect, s (MQTT 5 Session Expiry Interval, §3.1.2.11.2).
+   * Commands queued there while the appliance is offline are delivered on reconnect unless their
+   * Message Expiry has passed. @default 3600
+   */
+  sessionExpiryS?: number;
+  /**
+   * Subscribe to `cmd/+` from the first connect, so commands sent before
+   * {@link MqttPublisher.serveCommands} wait in a buffer; false: only once it is called. @default true
+   */
+  subscribeBeforeServe?: boolean;
+  /** Commands buffered before `serveCommands`; beyond it they are refused with `UNAVAILABLE`. @default 100 */
+  maxWaitingCommands?: number;
   /** First reconnect delay, ms; doubles per failed attempt (with jitter) up to `reconnectMaxMs`. @default 500 */
   reconnectMinMs?: number;
   /** Longest reconnect delay, ms. @default 30000 */
@@ -61,6 +83,10 @@ export type MqttPublisherEvents = {
  * process; two retry mechanisms would deliver twice). An event already sent when the connection
  * drops stays in mqtt.js's in-flight store, is resent once on reconnect, and settles on its PUBACK.
  * The status topic is retained; the Last Will sets it to `{"state":"offline"}`.
+ *
+ * The session is persistent (clean start off, a stable client id, Session Expiry
+ * `sessionExpiryS`): commands sent while the appliance is offline wait at the broker and expire
+ * there if their Message Expiry passes first (DESIGN.md §8). The same client serves commands.
  */
 export interface MqttPublisher {
   /**
@@ -81,6 +107,19 @@ export interface MqttPublisher {
    * publishes it now if connected; it is republished on every (re)connect.
    */
   publishStatus(status: Record<string, unknown>): void;
+  /**
+   * Serves `cmd/<name>` requests with `handler` from now on (DESIGN.md §8), handing it first the
+   * commands buffered since the start. Per request: the payload is JSON (empty = `{}`; not JSON →
+   * `INVALID_ARGUMENT` on field `(body)`), `meta.deadlineMs` is reception + the MQTT 5 Message
+   * Expiry Interval, and the reply is published QoS 1, not retained, `application/json`, on the
+   * request's Response Topic with its Correlation Data echoed byte for byte (MQTT 5 §4.10). Without
+   * a Response Topic (or with a wildcard in it) the command still runs and no reply is sent.
+   * Subscribes (QoS 1) to `cmd/+` on every connect, whatever the broker's session holds.
+   * @throws InvalidStateError `INVALID_STATE` when commands are already being served.
+   */
+  serveCommands(handler: CommandHandler): void;
+  /** Commands received before `serveCommands` and waiting for it. */
+  readonly commandsWaiting: number;
   /** Whether the broker connection is up. */
   readonly connected: boolean;
   /** Events published and still awaiting their PUBACK. */
@@ -110,7 +149,7 @@ interface InFlightEvent {
 const brokerProtocols = new Set(["mqtt:", "mqtts:", "tcp:", "ssl:", "ws:", "wss:"]);
 
 /**
- * Creates a publisher and starts connecting (MQTT 5, clean start, reconnect with exponential backoff).
+ * Creates a publisher and starts connecting (MQTT 5, persistent session, reconnect with exponential backoff).
  * @throws MqttUrlError `CONTROL_BAD_MQTT_URL` for an unusable broker URL.
  * @throws TopicError `CONTROL_BAD_TOPIC` for a prefix or appliance id that cannot form topics.
  */
@@ -126,6 +165,7 @@ class MqttPublisherImpl extends TypedEmitter<MqttPublisherEvents> implements Mqt
   readonly #logger: Logger;
   readonly #reconnectMinMs: number;
   readonly #reconnectMaxMs: number;
+  readonly #commands: MqttCommandChannel;
   // Events published and awaiting their PUBACK.
   readonly #inFlight = new Set<InFlightEvent>();
   // Called whenever the last event in flight settles (close() waits on it).
@@ -145,6 +185,15 @@ class MqttPublisherImpl extends TypedEmitter<MqttPublisherEvents> implements Mqt
     this.#reconnectMinMs = options.reconnectMinMs ?? 500;
     this.#reconnectMaxMs = options.reconnectMaxMs ?? 30_000;
     this.#client = mqtt.connect(checkUrl(options.url), this.#clientOptions());
+    this.#commands = new MqttCommandChannel({
+      client: this.#client,
+      topics: this.#topics,
+      clock: this.#clock,
+      logger: this.#logger,
+      maxWaiting: options.maxWaitingCommands ?? 100,
+    });
+    // Registered before the CONNACK: a resumed session delivers queued commands right after it.
+    this.#client.on("message", (topic, payload, packet) => this.#commands.receive(topic, payload, packet));
     this.#client.on("connect", () => this.#handleConnect());
     this.#client.on("reconnect", () => this.#handleReconnectAttempt());
     this.#client.on("close", () => this.#handleClose());
@@ -157,6 +206,16 @@ class MqttPublisherImpl extends TypedEmitter<MqttPublisherEvents> implements Mqt
 
   get pending(): number {
     return this.#inFlight.size;
+  }
+
+  get commandsWaiting(): number {
+    return this.#commands.waiting;
+  }
+
+  serveCommands(handler: CommandHandler): void {
+    const subscribed = this.#commandsWanted();
+    this.#commands.serve(handler);
+    if (!subscribed && !this.#closing && this.#client.connected) this.#commands.subscribe();
   }
 
   publishEvent(event: AppEvent): Promise<void> {
@@ -207,8 +266,9 @@ class MqttPublisherImpl extends TypedEmitter<MqttPublisherEvents> implements Mqt
     const options = this.#options;
     return {
       protocolVersion: 5,
-      clean: true,
-      clientId: options.clientId ?? `${options.applianceId}-${randomHex(4)}`,
+      clean: false,
+      clientId: options.clientId ?? `siprec-edge-${options.applianceId}`,
+      properties: { sessionExpiryInterval: options.sessionExpiryS ?? 3600 },
       username: options.username,
       password: options.password,
       reconnectPeriod: this.#reconnectMinMs,
@@ -235,8 +295,15 @@ class MqttPublisherImpl extends TypedEmitter<MqttPublisherEvents> implements Mqt
     this.#wasConnected = true;
     this.#logger.info("mqtt connected", { url: this.#options.url, inFlight: this.#inFlight.size });
     if (this.#closing) return;
+    // SUBSCRIBE before the status: the broker handles a connection's packets in order, so once
+    // `online` is visible the appliance takes commands.
+    if (this.#commandsWanted()) this.#commands.subscribe();
     this.#sendStatus(this.#statusPayload("online"), () => {});
     this.safeEmit("connect");
+  }
+
+  #commandsWanted(): boolean {
+    return this.#commands.serving || (this.#options.subscribeBeforeServe ?? true);
   }
 
   // mqtt.js re-reads `reconnectPeriod` each time it arms its reconnect timer, so setting it on
@@ -270,6 +337,7 @@ class MqttPublisherImpl extends TypedEmitter<MqttPublisherEvents> implements Mqt
 
   async #shutdown(): Promise<void> {
     this.#closing = true;
+    this.#commands.close();
     const timeoutMs = this.#options.closeTimeoutMs ?? 2_000;
     let clean = this.#client.connected && (await this.#withTimeout(timeoutMs, (done) => this.#drain(done)));
     this.#onDrained = undefined;

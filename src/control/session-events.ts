@@ -12,6 +12,7 @@ import type {
   EventContext,
   MediaTimeoutBody,
   RecordingPauseBody,
+  RecordingPauseReason,
   SessionCompletedBody,
   SessionStartedBody,
   SessionTotals,
@@ -24,11 +25,13 @@ import type {
 /**
  * SESSIONSTARTED: a SIPREC recording session was accepted (RFC 7866 §6.1.1, INVITE answered 200).
  * @param streams streams already created for the call, in m-line order (may be empty).
+ * @param sinks names of the sinks the call is routed to; empty = recorded only.
  */
 export function sessionStarted(
   call: CallRecord,
   streams: readonly StreamRecord[],
   ctx: EventContext,
+  sinks: readonly string[] = [],
 ): AppEvent<SessionStartedBody> {
   return makeEvent("SESSIONSTARTED", ctx, callSubject(call), {
     callId: call.callId,
@@ -38,25 +41,29 @@ export function sessionStarted(
     startedAt: isoFromUs(call.startedUs),
     participants: call.participants.map(participantView),
     streams: streams.map((s) => streamView(call, s)),
+    sinks: [...sinks],
   });
 }
 
 /**
  * SESSIONUPDATED: participants or streams changed (metadata snapshot or partial update in a
- * re-INVITE/UPDATE, RFC 7866 §6.1.2 / RFC 7865 §6).
- * @param reason what triggered it, e.g. `metadata`, `reinvite`, `update`.
+ * re-INVITE/UPDATE, RFC 7866 §6.1.2 / RFC 7865 §6), or its sinks changed (startStream/stopStream).
+ * @param reason what triggered it: `metadata`, `reinvite`, `update` or `routing`.
  * @param streams the call's current streams, in m-line order.
+ * @param sinks names of the sinks the call is routed to now; empty = recorded only.
  */
 export function sessionUpdated(
   call: CallRecord,
   reason: string,
   streams: readonly StreamRecord[],
   ctx: EventContext,
+  sinks: readonly string[] = [],
 ): AppEvent<SessionUpdatedBody> {
   return makeEvent("SESSIONUPDATED", ctx, callSubject(call), {
     reason,
     participants: call.participants.map(participantView),
     streams: streams.map((s) => streamView(call, s)),
+    sinks: [...sinks],
   });
 }
 
@@ -110,28 +117,47 @@ export function sessionCompleted(
   });
 }
 
+/** What paused or resumed a recording (RECORDINGPAUSED / RECORDINGRESUMED). */
+export interface RecordingPauseInput {
+  /** `sip` (the SRC's SDP `a=inactive`/`c=0.0.0.0` or AudioCodes INFO) or `command` (pauseRecording / resumeRecording). */
+  reason: RecordingPauseReason;
+  /** What exactly, e.g. `sdp`, `sdp-inactive`, `info`. @default the `reason` */
+  trigger?: string;
+  /** Streams concerned; empty for the whole call. @default [] */
+  streamIds?: readonly number[];
+  /** The command's `reason` text (e.g. `PCI`), carried as `note`. */
+  note?: string;
+}
+
+function pauseBody(input: RecordingPauseInput): RecordingPauseBody {
+  const body: RecordingPauseBody = {
+    reason: input.reason,
+    trigger: input.trigger ?? input.reason,
+    streamIds: [...(input.streamIds ?? [])],
+  };
+  if (input.note !== undefined) body.note = input.note;
+  return body;
+}
+
 /**
- * RECORDINGPAUSED: recording of the call (or of some streams) paused (`a=inactive`, `c=0.0.0.0`,
- * AudioCodes INFO, or a pauseRecording command).
- * @param streamIds streams concerned; empty for the whole call.
+ * RECORDINGPAUSED: recording of the call (or of some streams) paused, by the SRC over SIP
+ * (`a=inactive`, `c=0.0.0.0`, AudioCodes INFO) or by a pauseRecording command (PCI pause).
  */
 export function recordingPaused(
   call: CallRecord,
-  trigger: string,
-  streamIds: readonly number[],
+  input: RecordingPauseInput,
   ctx: EventContext,
 ): AppEvent<RecordingPauseBody> {
-  return makeEvent("RECORDINGPAUSED", ctx, callSubject(call), { trigger, streamIds: [...streamIds] });
+  return makeEvent("RECORDINGPAUSED", ctx, callSubject(call), pauseBody(input));
 }
 
 /** RECORDINGRESUMED: recording resumed after a pause; same body as RECORDINGPAUSED. */
 export function recordingResumed(
   call: CallRecord,
-  trigger: string,
-  streamIds: readonly number[],
+  input: RecordingPauseInput,
   ctx: EventContext,
 ): AppEvent<RecordingPauseBody> {
-  return makeEvent("RECORDINGRESUMED", ctx, callSubject(call), { trigger, streamIds: [...streamIds] });
+  return makeEvent("RECORDINGRESUMED", ctx, callSubject(call), pauseBody(input));
 }
 
 /**

@@ -1,9 +1,12 @@
 import { describe, expect, it } from "vitest";
 import {
   alarm,
+  drained,
   type EventContext,
+  isEventName,
   mediaTimeout,
   recordingPaused,
+  recordingResumed,
   sessionCompleted,
   sessionStarted,
   sessionUpdated,
@@ -145,12 +148,51 @@ describe("event builders", () => {
   });
 
   it("RECORDINGPAUSED and MEDIATIMEOUT name the trigger and the stream", () => {
-    expect(recordingPaused(sampleCall(), "sdp-inactive", [100], ctx).body).toEqual({
-      trigger: "sdp-inactive",
-      streamIds: [100],
-    });
+    expect(
+      recordingPaused(sampleCall(), { reason: "sip", trigger: "sdp-inactive", streamIds: [100] }, ctx).body,
+    ).toEqual({ reason: "sip", trigger: "sdp-inactive", streamIds: [100] });
     const timeout = mediaTimeout(sampleCall(), sampleStream(0, "p-cust"), 30_000, 0, ctx);
     expect(timeout.body).toMatchObject({ timeoutMs: 30_000, lastPacketAt: null, stream: { streamId: 100 } });
+  });
+
+  it("a pause or resume by command says so and carries the command's reason text as note", () => {
+    const paused = recordingPaused(sampleCall(), { reason: "command", note: "PCI" }, ctx);
+    expect(paused.event).toBe("RECORDINGPAUSED");
+    expect(paused.body).toEqual({ reason: "command", trigger: "command", streamIds: [], note: "PCI" });
+    const resumed = recordingResumed(sampleCall(), { reason: "command", note: "PCI done" }, ctx);
+    expect(resumed.event).toBe("RECORDINGRESUMED");
+    expect(resumed.body).toEqual({ reason: "command", trigger: "command", streamIds: [], note: "PCI done" });
+  });
+
+  it("a pause by the SRC carries no note", () => {
+    const body = recordingResumed(
+      sampleCall(),
+      { reason: "sip", trigger: "sdp", streamIds: [101] },
+      ctx,
+    ).body;
+    expect(body).toStrictEqual({ reason: "sip", trigger: "sdp", streamIds: [101] });
+  });
+
+  it("SESSIONSTARTED and SESSIONUPDATED name the sinks the call is routed to, none by default", () => {
+    expect(sessionStarted(sampleCall(), [], ctx).body.sinks).toEqual([]);
+    expect(sessionStarted(sampleCall(), [], ctx, ["ai", "archive"]).body.sinks).toEqual(["ai", "archive"]);
+    const routed = sessionUpdated(sampleCall(), "routing", [sampleStream(0, "p-cust")], ctx, ["archive"]);
+    expect(routed.body).toMatchObject({ reason: "routing", sinks: ["archive"] });
+    expect(sessionUpdated(sampleCall(), "metadata", [], ctx).body.sinks).toEqual([]);
+  });
+
+  it("DRAINED is appliance-level and says when the drain completed and how many calls it waited for", () => {
+    const event = drained({ callsFinished: 3 }, ctx);
+    expect(event).toMatchObject({
+      event: "DRAINED",
+      sessionId: "",
+      correlation: {},
+      applianceId: "edge-01",
+      body: { drainedAt: "2025-03-04T10:00:01.234Z", callsFinished: 3 },
+    });
+    const at = drained({ callsFinished: 0, drainedAtUs: callStartUs }, ctx);
+    expect(at.body.drainedAt).toBe("2025-03-04T10:00:00.000Z");
+    expect(isEventName("DRAINED")).toBe(true);
   });
 
   it("sink events carry the unit's delivery state and the call's correlation when known", () => {
