@@ -8,28 +8,34 @@ import {
   TypedEmitter,
 } from "../lib/index.ts";
 import type { CallRecord, FrameRecord, Spool, StreamRecord } from "../spool/index.ts";
-import { parseSinkFormat } from "./audio-format.ts";
-import { orderChannels } from "./channel-order.ts";
-import { CircuitBreaker } from "./circuit-breaker.ts";
+import {
+  checkRestart,
+  freshRoute,
+  resolveChoices,
+  rowOf,
+  stateOf,
+  stateOfRow,
+  storedRouting,
+  storeRoute,
+} from "./call-routing.ts";
+import type { CircuitBreaker } from "./circuit-breaker.ts";
 import type { EaspUnit } from "./easp-unit.ts";
 import type { UnitListener } from "./easp-unit-types.ts";
 import { SinkError } from "./errors.ts";
+import { segmentUnit } from "./segments.ts";
+import { overridesOf, SinkCatalog } from "./sink-catalog.ts";
 import type {
+  CallSinkChoice,
+  CallSinkState,
   SinkDispatcher,
   SinkDispatcherEvents,
   SinkDispatcherOptions,
   SinkUnitStatus,
   StreamEndReason,
+  WebSocketSinkConfig,
 } from "./sink-types.ts";
-import {
-  CALL_UNIT,
-  type CallEntry,
-  endReasonOfCall,
-  type Sink,
-  UnitFactory,
-  type UnitPlan,
-  type UnitStart,
-} from "./unit-factory.ts";
+import { type CallEntry, endReasonOfCall, UnitFactory, type UnitPlan } from "./unit-factory.ts";
+import { UnitWiring } from "./unit-wiring.ts";
 
 /** Finished calls whose final unit status `status(callId)` still reports. */
 const FINISHED_CALLS_KEPT = 200;
@@ -43,12 +49,19 @@ const COMMIT_POLL_MS = 50;
 /** Calls `recover()` examines per event-loop turn (it must not hold up the start of the SIP side). */
 const RECOVER_BATCH = 256;
 
+/** What `status()` and `callSinks()` still report of a delivered call. */
+interface FinishedCall {
+  units: SinkUnitStatus[];
+  sinks: CallSinkState[] | undefined;
+}
+
 /**
- * Creates the sink dispatcher (DESIGN.md §5): for each call and each configured sink, one EASP
- * unit per stream (`per-participant`) or one per call (`interleaved`), fed live from the
- * recording feed and from the spool when behind; continuation segments for live-first replay and
- * ack regressions; a circuit breaker per sink; `recover()` after a restart.
- * @throws SinkError `SINK_CONFIG` when a sink's format, mode or protocol is not supported.
+ * Creates the sink dispatcher (DESIGN.md §5): for each call and each of its sinks (every configured
+ * sink, or those chosen per call by `route()` / `startSink()`), one EASP unit per stream
+ * (`per-participant`) or one per call (`interleaved`), fed live from the recording feed and from the
+ * spool when behind; continuation segments for live-first replay, ack regressions and a sink started
+ * again after a stop; a circuit breaker per sink; `recover()` after a restart.
+ * @throws SinkError `SINK_CONFIG` when a sink's format, mode, protocol or url is not supported.
  */
 export function createSinkDispatcher(options: SinkDispatcherOptions): SinkDispatcher {
   return new SinkDispatcherImpl(options);
@@ -59,17 +72,13 @@ class SinkDispatcherImpl extends TypedEmitter<SinkDispatcherEvents> implements S
   readonly #spool: Spool;
   readonly #clock: Clock;
   readonly #log: Logger;
-  readonly #sinks: Sink[];
+  readonly #catalog: SinkCatalog;
+  readonly #explicitRouting: boolean;
   readonly #factory: UnitFactory;
-  readonly #recoveryConcurrency: number;
   readonly #calls = new Map<string, CallEntry>();
-  /** Final unit statuses of delivered calls, oldest first (bounded). */
-  readonly #finished = new Map<string, SinkUnitStatus[]>();
-  /** Units fed by each stream (hot-path lookup in `frame`). */
-  readonly #byStream = new Map<number, EaspUnit[]>();
-  /** Calls with an interleaved unit still to build, by their streams' ids. */
-  readonly #pendingByStream = new Map<number, CallEntry>();
-  readonly #plans = new WeakMap<EaspUnit, UnitPlan>();
+  /** Final unit statuses and sinks of delivered calls, oldest first (bounded). */
+  readonly #finished = new Map<string, FinishedCall>();
+  readonly #wiring: UnitWiring;
   #dirty: EaspUnit[] = [];
   #flushScheduled = false;
   /** Units waiting for a group commit, pumped by one shared timer. */
@@ -82,34 +91,8 @@ class SinkDispatcherImpl extends TypedEmitter<SinkDispatcherEvents> implements S
     this.#spool = options.spool;
     this.#clock = options.clock ?? systemClock;
     this.#log = options.logger ?? silentLogger;
-    this.#recoveryConcurrency = Math.max(1, options.recoveryConcurrency ?? 64);
-    this.#sinks = options.sinks.map((config) => {
-      if (config.type !== "websocket" || config.protocol !== "easp") {
-        throw new SinkError(
-          "SINK_CONFIG",
-          `sink ${config.name}: only websocket sinks with protocol easp are supported`,
-        );
-      }
-      if (config.mode !== "interleaved" && config.mode !== "per-participant") {
-        throw new SinkError(
-          "SINK_CONFIG",
-          `sink ${config.name}: unknown mode ${JSON.stringify(config.mode)}`,
-        );
-      }
-      const breaker = new CircuitBreaker(
-        config.circuitBreaker?.failures ?? 5,
-        config.circuitBreaker?.coolDownMs ?? 30_000,
-        this.#clock,
-      );
-      return {
-        config,
-        format: parseSinkFormat(config.format),
-        breaker,
-        stopped: undefined,
-        queue: [],
-        active: new Set(),
-      };
-    });
+    this.#catalog = new SinkCatalog(options.sinks, this.#clock);
+    this.#explicitRouting = options.explicitRouting ?? false;
     this.#factory = new UnitFactory({
       options,
       spool: this.#spool,
@@ -117,6 +100,14 @@ class SinkDispatcherImpl extends TypedEmitter<SinkDispatcherEvents> implements S
       logger: this.#log,
       listener: this,
       onReady: (unit) => this.dirty(unit),
+    });
+    this.#wiring = new UnitWiring({
+      spool: this.#spool,
+      factory: this.#factory,
+      logger: this.#log,
+      recoveryConcurrency: Math.max(1, options.recoveryConcurrency ?? 64),
+      isClosed: () => this.#closed,
+      dirty: (unit) => this.dirty(unit),
     });
   }
 
@@ -134,54 +125,18 @@ class SinkDispatcherImpl extends TypedEmitter<SinkDispatcherEvents> implements S
     if (this.#closed) return;
     const entry = this.#entry(call);
     entry.streams.push(stream);
-    for (const sink of this.#sinks) {
-      if (sink.config.mode === "per-participant") {
-        const plan = { sink, entry, base: String(stream.streamId), streams: [stream] };
-        const unit = this.#add(plan, this.#factory.newStart(plan, false));
-        this.#attach(stream.streamId, unit);
-        unit.startIfReady();
-      } else if (entry.units.some((u) => u.baseKey === CALL_UNIT && this.#plans.get(u)?.sink === sink)) {
-        this.#log.warn("stream started after the interleaved unit was built: not in that sink's output", {
-          code: "SINK_LATE_STREAM",
-          sink: sink.config.name,
-          callId: call.callId,
-          streamId: stream.streamId,
-        });
-      } else {
-        const pending = entry.pendingInterleaved.get(sink) ?? [];
-        pending.push(stream);
-        entry.pendingInterleaved.set(sink, pending);
-        this.#pendingByStream.set(stream.streamId, entry);
-      }
+    for (const route of entry.routing ?? []) {
+      if (!route.stopped) this.#wiring.addStream(entry, route.sink, stream);
     }
   }
 
   frame(frame: FrameRecord): void {
-    if (this.#closed) return;
-    if (this.#pendingByStream.size > 0) {
-      const pending = this.#pendingByStream.get(frame.streamId);
-      if (pending !== undefined) this.#buildPendingInterleaved(pending);
-    }
-    const units = this.#byStream.get(frame.streamId);
-    if (units === undefined) return;
-    for (let i = 0; i < units.length; i++) {
-      const unit = units[i] as EaspUnit;
-      unit.source.onFrame(frame);
-      unit.startIfReady();
-      this.dirty(unit);
-    }
+    if (!this.#closed) this.#wiring.frame(frame);
   }
 
   streamEnded(stream: StreamRecord, reason: StreamEndReason): void {
-    const entry = this.#calls.get(stream.callId);
-    entry?.endedStreams.set(stream.streamId, reason);
-    const units = this.#byStream.get(stream.streamId) ?? [];
-    this.#byStream.delete(stream.streamId);
-    for (const unit of units) {
-      unit.source.onStreamEnded(stream, reason);
-      unit.startIfReady();
-      this.dirty(unit);
-    }
+    this.#calls.get(stream.callId)?.endedStreams.set(stream.streamId, reason);
+    this.#wiring.streamEnded(stream, reason);
   }
 
   callEnded(call: CallRecord): void {
@@ -189,7 +144,7 @@ class SinkDispatcherImpl extends TypedEmitter<SinkDispatcherEvents> implements S
     if (!entry) return;
     entry.call = call;
     const reason = endReasonOfCall(call);
-    if (entry.pendingInterleaved.size > 0) this.#buildPendingInterleaved(entry);
+    if (entry.pendingInterleaved.size > 0) this.#wiring.buildPendingInterleaved(entry);
     for (const stream of entry.streams) {
       if (!entry.endedStreams.has(stream.streamId)) this.streamEnded(stream, reason);
     }
@@ -197,8 +152,74 @@ class SinkDispatcherImpl extends TypedEmitter<SinkDispatcherEvents> implements S
     this.#forgetIfDone(entry);
   }
 
+  route(callId: string, choices: CallSinkChoice[]): void {
+    const entry = this.#calls.get(callId);
+    if (!entry) throw new SinkError("SINK_UNKNOWN_CALL", `call ${callId} is not known to the sinks`);
+    if (entry.routing) throw new SinkError("SINK_ALREADY_ROUTED", `the sinks of call ${callId} are decided`);
+    const routes = resolveChoices(this.#catalog, choices);
+    this.#spool.setCallSinks(callId, routes.map(rowOf));
+    entry.routing = routes;
+    entry.routingStored = true;
+    this.#log.info("call routed", { callId, sinks: routes.map((r) => r.name) });
+    for (const route of routes) this.#wiring.buildFromStart(entry, route.sink);
+    this.#forgetIfDone(entry);
+  }
+
+  startSink(callId: string, choice: CallSinkChoice): void {
+    const entry = this.#liveEntry(callId);
+    if (!entry.routing)
+      throw new SinkError("SINK_NOT_ROUTED", `the sinks of call ${callId} are not decided yet`);
+    const existing = entry.routing.find((r) => r.name === choice.sink);
+    if (existing && !existing.stopped) {
+      throw new SinkError("SINK_ALREADY_STARTED", `sink ${choice.sink} is active on call ${callId}`);
+    }
+    if (existing) {
+      checkRestart(existing, choice);
+      storeRoute(this.#spool, entry, { ...existing, stopped: false });
+      existing.stopped = false;
+      this.#log.info("sink started again on the call at the live edge", { callId, sink: existing.name });
+      this.#wiring.restart(entry, existing);
+      return;
+    }
+    const route = freshRoute(this.#catalog.resolve(choice), overridesOf(choice));
+    storeRoute(this.#spool, entry, route);
+    entry.routing.push(route);
+    this.#log.info("sink started on the call", { callId, sink: route.name });
+    this.#wiring.buildFromStart(entry, route.sink);
+  }
+
+  stopSink(callId: string, sink: string): void {
+    const entry = this.#liveEntry(callId);
+    const route = entry.routing?.find((r) => r.name === sink);
+    if (!route || route.stopped) {
+      throw new SinkError("SINK_ALREADY_STOPPED", `sink ${sink} is not streaming call ${callId}`);
+    }
+    const cuts = this.#wiring.stopCuts(entry, route.sink);
+    const stopCuts = { ...route.stopCuts };
+    for (const [unit, cutAt] of cuts) stopCuts[unit.unitKey] = cutAt;
+    storeRoute(this.#spool, entry, { ...route, stopped: true, stopCuts });
+    route.stopped = true;
+    route.stopCuts = stopCuts;
+    entry.pendingInterleaved.delete(route.sink);
+    this.#wiring.cut(cuts);
+    this.#log.info("sink stopped on the call: delivering up to the cut", { callId, sink, stopCuts });
+  }
+
+  callSinks(callId: string): CallSinkState[] | undefined {
+    const entry = this.#calls.get(callId);
+    if (entry) return this.#sinksOf(entry);
+    const finished = this.#finished.get(callId);
+    if (finished) return finished.sinks;
+    return this.#spool.listCallSinks(callId)?.map(stateOfRow);
+  }
+
+  reconfigure(sinks: WebSocketSinkConfig[]): void {
+    this.#catalog.reconfigure(sinks);
+    this.#log.info("sinks reconfigured", { sinks: sinks.map((s) => s.name) });
+  }
+
   recover(): void {
-    if (this.#closed || this.#sinks.length === 0) return;
+    if (this.#closed) return;
     const calls = this.#spool.listCalls({ state: ["completed", "recovered"], order: "oldest" });
     let next = 0;
     let units = 0;
@@ -223,13 +244,16 @@ class SinkDispatcherImpl extends TypedEmitter<SinkDispatcherEvents> implements S
   }
 
   isDelivered(callId: string): boolean {
-    if (this.#sinks.length === 0) return true;
     const call = this.#spool.getCall(callId);
     if (!call) return true;
     if (call.state === "live") return false;
+    if (this.#calls.get(callId)?.units.some((u) => u.state !== "done")) return false;
     const entry = this.#factory.endedEntry(call);
-    return this.#sinks.every((sink) =>
-      this.#factory.plansOf(sink, entry).every((p) => this.#factory.delivered(p)),
+    const { routes } = storedRouting(this.#spool, this.#catalog, callId, () => {});
+    return routes.every((route) =>
+      this.#factory
+        .plansOf(this.#factory.asDelivered(route.sink, callId), entry)
+        .every((p) => this.#factory.delivered(p, route)),
     );
   }
 
@@ -237,13 +261,16 @@ class SinkDispatcherImpl extends TypedEmitter<SinkDispatcherEvents> implements S
     if (callId === undefined)
       return [...this.#calls.values()].flatMap((entry) => entry.units.map((u) => u.status()));
     const entry = this.#calls.get(callId);
-    return entry ? entry.units.map((u) => u.status()) : (this.#finished.get(callId) ?? []);
+    return entry ? entry.units.map((u) => u.status()) : (this.#finished.get(callId)?.units ?? []);
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const sink of this.#sinks) sink.breaker.dispose();
+    const breakers = new Set<CircuitBreaker>(this.#catalog.sinks.map((s) => s.breaker));
+    for (const entry of this.#calls.values())
+      for (const r of entry.routing ?? []) breakers.add(r.sink.breaker);
+    for (const breaker of breakers) breaker.dispose();
     this.#clock.clearTimer(this.#commitPoll);
     const units = [...this.#calls.values()].flatMap((entry) => entry.units);
     await Promise.all(units.map((unit) => unit.shutdown(SHUTDOWN_GRACE_MS)));
@@ -283,22 +310,22 @@ class SinkDispatcherImpl extends TypedEmitter<SinkDispatcherEvents> implements S
 
   done(unit: EaspUnit): void {
     this.safeEmit("unitdone", unit.status());
-    this.#releaseSlot(unit);
+    this.#wiring.releaseSlot(unit);
     const entry = this.#calls.get(unit.callId);
     if (entry) this.#forgetIfDone(entry);
   }
 
   failed(unit: EaspUnit): void {
-    this.#releaseSlot(unit);
+    this.#wiring.releaseSlot(unit);
   }
 
   cutSegment(unit: EaspUnit): void {
-    const plan = this.#plans.get(unit);
+    const plan = this.#wiring.planOf(unit);
     if (!plan) return;
     const cutAt = unit.source.liveEdge();
-    const next = this.#add(plan, this.#factory.continuation(plan, unit, cutAt, -1));
-    unit.source.cut(cutAt);
-    this.#moveLiveFeed(plan, unit, next);
+    const next = this.#wiring.add(plan, this.#factory.continuation(plan, unit, cutAt, -1));
+    unit.source.cut(cutAt, "segment-cut");
+    this.#wiring.moveLiveFeed(plan, unit, next);
     this.#log.info("live-first: live audio continues on a new segment while the backlog drains", {
       sink: plan.sink.config.name,
       callId: unit.callId,
@@ -310,24 +337,28 @@ class SinkDispatcherImpl extends TypedEmitter<SinkDispatcherEvents> implements S
   }
 
   supersede(unit: EaspUnit): void {
-    const plan = this.#plans.get(unit);
+    const plan = this.#wiring.planOf(unit);
     if (!plan) return;
+    const stopAt = this.#wiring.stopCutOf(unit);
+    if (stopAt !== undefined) this.#inheritStopCut(plan, segmentUnit(plan.base, unit.segment + 1), stopAt);
     const first = unit.source.firstRetainedIndex();
-    const next = this.#add(plan, this.#factory.continuation(plan, unit, first, unit.source.startPos()));
+    const next = this.#wiring.add(
+      plan,
+      this.#factory.continuation(plan, unit, first, unit.source.startPos()),
+    );
     unit.supersede(next.sessionId);
-    this.#moveLiveFeed(plan, unit, next);
-    if (plan.sink.active.delete(unit)) plan.sink.active.add(next);
+    this.#wiring.supersede(plan, unit, next);
     next.startIfReady();
   }
 
-  stopSink(unit: EaspUnit, code: string, message: string): void {
-    const plan = this.#plans.get(unit);
+  rejectSink(unit: EaspUnit, code: string, message: string): void {
+    const plan = this.#wiring.planOf(unit);
     if (!plan) return;
     const sink = plan.sink;
     this.alarm(unit, code, message);
     sink.stopped = { code, message };
     for (const entry of this.#calls.values()) {
-      for (const u of entry.units) if (this.#plans.get(u)?.sink === sink) u.fail(code, message);
+      for (const u of entry.units) if (this.#wiring.planOf(u)?.sink === sink) u.fail(code, message);
     }
   }
 
@@ -350,61 +381,59 @@ class SinkDispatcherImpl extends TypedEmitter<SinkDispatcherEvents> implements S
     }
   };
 
-  /** Restores the undelivered units of one ended call (oldest backlog first); returns how many. */
+  /** Restores the undelivered units of one ended call on its sinks (oldest backlog first); returns how many. */
   #recoverCall(call: CallRecord): number {
     if (this.#calls.has(call.callId)) return 0;
     const entry = this.#factory.endedEntry(call);
-    for (const sink of this.#sinks) {
-      for (const plan of this.#factory.plansOf(sink, entry)) {
-        for (const start of this.#factory.startsToRecover(plan)) this.#add(plan, start);
+    const routing = storedRouting(this.#spool, this.#catalog, call.callId, (sink, reason) =>
+      this.#log.warn("a sink the call was routed to is gone: not delivered", {
+        code: "SINK_UNKNOWN",
+        callId: call.callId,
+        sink,
+        reason,
+      }),
+    );
+    entry.routing = routing.routes;
+    entry.routingStored = routing.stored;
+    for (const route of routing.routes) {
+      route.sink = this.#factory.asDelivered(route.sink, call.callId);
+      for (const plan of this.#factory.plansOf(route.sink, entry)) {
+        for (const start of this.#factory.startsToRecover(plan, route)) this.#wiring.recovered(plan, start);
       }
     }
     if (entry.units.length > 0) this.#calls.set(call.callId, entry);
     return entry.units.length;
   }
 
-  /** Creates a unit, registers it with its call, and queues it for a slot when it is held (recovery). */
-  #add(plan: UnitPlan, start: UnitStart): EaspUnit {
-    const unit = this.#factory.create(plan, start);
-    this.#plans.set(unit, plan);
-    plan.entry.units.push(unit);
-    const { sink } = plan;
-    if (sink.stopped) unit.fail(sink.stopped.code, sink.stopped.message);
-    else if (this.#closed) void unit.shutdown(0);
-    else if (start.held) this.#queue(sink, unit);
-    return unit;
+  /** A live call known to the dispatcher. @throws SinkError `SINK_UNKNOWN_CALL`. */
+  #liveEntry(callId: string): CallEntry {
+    const entry = this.#calls.get(callId);
+    if (!entry || entry.ended) throw new SinkError("SINK_UNKNOWN_CALL", `call ${callId} is not a live call`);
+    return entry;
   }
 
-  /** Lets a recovered unit connect now if its sink has a free slot, else keeps it waiting. */
-  #queue(sink: Sink, unit: EaspUnit): void {
-    if (sink.active.size < this.#recoveryConcurrency) {
-      sink.active.add(unit);
-      unit.release();
-    } else {
-      sink.queue.push(unit);
+  /** Stores that a segment replacing a stopped one (ack regression) ends at the same stop cut. */
+  #inheritStopCut(plan: UnitPlan, unitKey: string, cutAt: number): void {
+    const route = plan.entry.routing?.find((r) => r.sink === plan.sink);
+    if (!route) return;
+    const stopCuts = { ...route.stopCuts, [unitKey]: cutAt };
+    try {
+      storeRoute(this.#spool, plan.entry, { ...route, stopCuts });
+      route.stopCuts = stopCuts;
+    } catch (err) {
+      this.#log.error("cannot store the stop cut of a new segment", {
+        code: "SINK_STOP_CUT",
+        callId: plan.entry.call.callId,
+        unit: unitKey,
+        error: errorMessage(err),
+      });
     }
   }
 
-  /** A unit finished: its recovery slot (if it had one) goes to the next waiting unit. */
-  #releaseSlot(unit: EaspUnit): void {
-    const sink = this.#plans.get(unit)?.sink;
-    if (!sink?.active.delete(unit)) return;
-    for (let next = sink.queue.shift(); next; next = sink.queue.shift()) {
-      if (next.state === "done" || next.state === "failed") continue;
-      sink.active.add(next);
-      if (next.held) next.release();
-      else next.startIfReady();
-      break;
-    }
-  }
-
-  /** Live frames of the plan's streams go to `next` instead of `unit` from now on. */
-  #moveLiveFeed(plan: UnitPlan, unit: EaspUnit, next: EaspUnit): void {
-    for (const stream of plan.streams) {
-      const units = this.#byStream.get(stream.streamId);
-      const at = units?.indexOf(unit) ?? -1;
-      if (units && at >= 0) units[at] = next;
-    }
+  /** A call's sinks as `callSinks()` reports them (none when a recovered call was never routed explicitly). */
+  #sinksOf(entry: CallEntry): CallSinkState[] | undefined {
+    if (!entry.routing || (this.#explicitRouting && !entry.routingStored)) return undefined;
+    return entry.routing.map(stateOf);
   }
 
   #entry(call: CallRecord): CallEntry {
@@ -417,48 +446,25 @@ class SinkDispatcherImpl extends TypedEmitter<SinkDispatcherEvents> implements S
         endedStreams: new Map(),
         pendingInterleaved: new Map(),
         ended: false,
+        routing: this.#explicitRouting ? undefined : this.#catalog.sinks.map((sink) => freshRoute(sink)),
+        routingStored: false,
       };
       this.#calls.set(call.callId, entry);
     }
     return entry;
   }
 
-  #attach(streamId: number, unit: EaspUnit): void {
-    const units = this.#byStream.get(streamId);
-    if (units) units.push(unit);
-    else this.#byStream.set(streamId, [unit]);
-  }
-
   /**
-   * Builds a call's waiting interleaved units (at its first frame, or when it ends). The channel
-   * set is fixed from then on; streams that already ended without media get no channel.
+   * Moves a call to the finished list once it ended, its sinks are decided and every unit is done
+   * (failed units stay active).
    */
-  #buildPendingInterleaved(entry: CallEntry): void {
-    for (const stream of entry.streams) this.#pendingByStream.delete(stream.streamId);
-    const pending = [...entry.pendingInterleaved];
-    entry.pendingInterleaved.clear();
-    for (const [sink, streams] of pending) {
-      const withMedia = streams.filter(
-        (s) => !entry.endedStreams.has(s.streamId) || this.#spool.lastIdx(s.streamId) > 0,
-      );
-      if (!withMedia.some((s) => this.#spool.lastIdx(s.streamId) > 0)) continue;
-      const channels = orderChannels(withMedia, sink.config.channelOrder ?? "customer-first");
-      const plan = { sink, entry, base: CALL_UNIT, streams: channels };
-      const unit = this.#add(plan, this.#factory.newStart(plan, false));
-      for (const stream of channels)
-        if (!entry.endedStreams.has(stream.streamId)) this.#attach(stream.streamId, unit);
-      unit.startIfReady();
-    }
-  }
-
-  /** Moves a call to the finished list once it ended and every unit is done (failed units stay active). */
   #forgetIfDone(entry: CallEntry): void {
-    if (!entry.ended || !entry.units.every((u) => u.state === "done")) return;
+    if (!entry.ended || !entry.routing || !entry.units.every((u) => u.state === "done")) return;
     this.#calls.delete(entry.call.callId);
-    this.#finished.set(
-      entry.call.callId,
-      entry.units.map((u) => u.status()),
-    );
+    this.#finished.set(entry.call.callId, {
+      units: entry.units.map((u) => u.status()),
+      sinks: this.#sinksOf(entry),
+    });
     if (this.#finished.size > FINISHED_CALLS_KEPT) {
       const oldest = this.#finished.keys().next().value;
       if (oldest !== undefined) this.#finished.delete(oldest);

@@ -27,7 +27,7 @@ export interface UnitListener {
   /** Ack regression with loss: replace the unit by a new segment that opens with a DISCARDED gap. */
   supersede(unit: EaspUnit): void;
   /** 4001/4003/4415: stop every unit of the unit's sink until reconfigured. */
-  stopSink(unit: EaspUnit, code: string, message: string): void;
+  rejectSink(unit: EaspUnit, code: string, message: string): void;
   /** The unit stopped for good without being delivered (`failed`). */
   failed(unit: EaspUnit): void;
 }

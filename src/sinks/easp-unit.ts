@@ -290,7 +290,7 @@ export class EaspUnit implements ConnectionHandler {
     if (error.code === undefined && !this.#connProblem) this.#lastError = why;
     if (wasOpen) this.#o.listener.disconnected(this, why);
     if (action.kind === "stop-sink") {
-      this.#o.listener.stopSink(this, action.alarm, `${this.#lastError} (${why})`);
+      this.#o.listener.rejectSink(this, action.alarm, `${this.#lastError} (${why})`);
     } else if (action.kind === "quarantine") {
       this.#o.listener.alarm(this, action.alarm, `${this.#lastError} (${why})`);
       this.fail(action.alarm, why);

@@ -23,7 +23,7 @@ import { mixSlot, SLOT_CONCEALED, SLOT_UNCOMMITTED, slotCoverage } from "./slot-
 /** Stream id of the single stream of an interleaved session. */
 export const INTERLEAVED_STREAM_ID = 1;
 /** Output record duration, ms (EASP live default `recordMs`, 1:1 with the usual RTP ptime). */
-const SLOT_MS = 20;
+export const SLOT_MS = 20;
 
 /** One recorded stream as one channel of the interleaved output. */
 interface Channel {
@@ -136,6 +136,7 @@ export class InterleavedSource implements ItemSource {
       frontier: this.#leading,
       ended: false,
     }));
+    this.#catchUpWithSpool();
   }
 
   get nextSeq(): number {
@@ -194,12 +195,12 @@ export class InterleavedSource implements ItemSource {
     return this.#discardedFromPos >= 0 ? this.#discardedFromPos : this.#first * this.#slotSamples;
   }
 
-  cut(cutAt: number): void {
+  cut(cutAt: number, reason: StreamEndReason): void {
     if (this.#totalSlots >= 0) return;
     this.dispose();
     this.#totalSlots = Math.max(this.#first, cutAt);
     this.#readySlots = this.#totalSlots;
-    this.#endReason = "segment-cut";
+    this.#endReason = reason;
   }
 
   streamDescs(): StreamDesc[] {
@@ -276,7 +277,7 @@ export class InterleavedSource implements ItemSource {
     if (!channel || channel.ended) return;
     channel.ended = true;
     channel.reader.syncLast();
-    this.#endReason = reason;
+    if (this.#totalSlots < 0) this.#endReason = reason;
     if (this.#channels.every((c) => c.ended)) this.#finish();
     else this.#release();
   }
@@ -284,6 +285,23 @@ export class InterleavedSource implements ItemSource {
   dispose(): void {
     this.#clock.clearTimer(this.#holdTimer);
     this.#holdTimer = undefined;
+  }
+
+  /**
+   * Takes the channels' frontiers from the frames the spool already holds (a unit built after the
+   * call's first frame: routed late, a continuation, a recovery) and releases what they cover.
+   */
+  #catchUpWithSpool(): void {
+    for (const channel of this.#channels) {
+      const { streamId } = channel.stream;
+      const lastIdx = this.#spool.lastIdx(streamId);
+      const last = lastIdx > 0 ? this.#spool.readFrames(streamId, lastIdx, 1)[0] : undefined;
+      if (!last) continue;
+      const end = last.pos + last.durationSamples;
+      if (end > channel.frontier) channel.frontier = end;
+      if (end > this.#leading) this.#leading = end;
+    }
+    this.#release();
   }
 
   #countLate(frame: FrameRecord): void {

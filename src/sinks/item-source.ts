@@ -98,9 +98,10 @@ export interface ItemSource {
   startPos(): number;
   /**
    * Ends the session at `cutAt` (a frame idx / slot, exclusive): its last item becomes
-   * `stream.end{reason:"segment-cut"}` and later audio belongs to the next segment (live-first).
+   * `stream.end{reason}`; `segment-cut` when later audio belongs to the next segment (live-first),
+   * `stopped` when streaming to the sink was stopped (stopStream).
    */
-  cut(cutAt: number): void;
+  cut(cutAt: number, reason: StreamEndReason): void;
   /** A frame of one of the unit's streams was appended (hot path). */
   onFrame(frame: FrameRecord): void;
   /** One of the unit's streams ended; no frame of it follows. */

@@ -236,9 +236,9 @@ export class ParticipantSource implements ItemSource {
     return this.#estimatedStartPos();
   }
 
-  cut(cutAt: number): void {
+  cut(cutAt: number, reason: StreamEndReason): void {
     if (this.#end) return;
-    this.#setEnd(cutAt - 1, "segment-cut", 0);
+    this.#setEnd(cutAt - 1, reason, 0);
   }
 
   onFrame(frame: FrameRecord): void {

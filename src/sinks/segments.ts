@@ -1,4 +1,5 @@
 import type { SinkCursor, Spool } from "../spool/index.ts";
+import type { StreamEndReason } from "./sink-types.ts";
 
 /**
  * Where a segment session starts (EASP.md §1 "Session = one transport segment"). A unit's first
@@ -23,8 +24,13 @@ export interface SegmentOrigin {
 export interface StoredSegment {
   origin: SegmentOrigin;
   cursor: SinkCursor;
-  /** Set when a later segment took over from this one's live edge (live-first): its `first`. */
+  /**
+   * Where the segment ends (exclusive): a later segment's `first` when it took over from this one's
+   * live edge (live-first), or the stop cut when streaming to the sink was stopped; else undefined.
+   */
   cutAt: number | undefined;
+  /** The `stream.end` reason at {@link cutAt}: `segment-cut` or `stopped`. */
+  cutReason: StreamEndReason;
   /** Nothing more to deliver: `done`, or superseded by a later segment that declared a DISCARDED gap. */
   finished: boolean;
 }
@@ -38,6 +44,8 @@ export function segmentUnit(base: string, segment: number): string {
  * Companion rows of a segment n > 0, kept in the spool's cursor table next to its cursor (the
  * Spool interface has no other per-unit storage): `<unit>.from` holds the segment's `first` in
  * `ackedSeq`; `<unit>.discarded` (only for ack-regression segments) holds `discardedFromPos`.
+ * Segment 0 has a `.from` row only when it does not start at the stream's first frame / slot (a
+ * sink started again on a call after a stop, for a stream it never carried).
  * Both are written before the segment's cursor and are always `done`, so they never count as
  * undelivered; their `sessionId` is the segment's (a `.discarded` row left by a crash before its
  * `.from` row does not match a later segment's session and is ignored).
@@ -47,7 +55,9 @@ const DISCARDED_SUFFIX = ".discarded";
 
 /**
  * Loads the segments of one unit in order (empty when the unit never got a cursor). Segment 0
- * starts at `firstOfBase` (frame idx 1, or slot 0).
+ * starts at `firstOfBase` (frame idx 1, or slot 0) unless its `.from` row says otherwise.
+ * `stopCuts` (cursor unit → cut) are the stops of the sink on the call: a segment listed there ends
+ * at its stop cut with `stream.end{reason:"stopped"}`.
  */
 export function loadSegments(
   spool: Spool,
@@ -55,14 +65,18 @@ export function loadSegments(
   sink: string,
   base: string,
   firstOfBase: number,
+  stopCuts: Readonly<Record<string, number>> = {},
 ): StoredSegment[] {
   const root = spool.getCursor(callId, sink, base);
   if (!root) return [];
+  const rootFrom = spool.getCursor(callId, sink, base + FROM_SUFFIX);
+  const first = rootFrom?.sessionId === root.sessionId ? rootFrom.ackedSeq : firstOfBase;
   const out: StoredSegment[] = [
     {
-      origin: { segment: 0, first: firstOfBase, discardedFromPos: -1, continuationOf: null },
+      origin: { segment: 0, first, discardedFromPos: -1, continuationOf: null },
       cursor: root,
       cutAt: undefined,
+      cutReason: "segment-cut",
       finished: root.done,
     },
   ];
@@ -92,15 +106,23 @@ export function loadSegments(
       },
       cursor,
       cutAt: undefined,
+      cutReason: "segment-cut",
       finished: cursor.done,
     });
+  }
+  for (const segment of out) {
+    const stop = stopCuts[segmentUnit(base, segment.origin.segment)];
+    if (stop === undefined) continue;
+    segment.cutAt = stop;
+    segment.cutReason = "stopped";
   }
   return out;
 }
 
 /**
- * Stores a new segment n > 0 of `base`: its companion rows first, then its cursor (so a crash in
- * between leaves a segment the loader can complete), and returns the cursor.
+ * Stores a new segment of `base` (n > 0, or a segment 0 that does not start at the first frame /
+ * slot): its companion rows first, then its cursor (so a crash in between leaves a segment the
+ * loader can complete), and returns the cursor.
  */
 export function storeSegment(
   spool: Spool,

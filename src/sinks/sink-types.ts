@@ -1,8 +1,18 @@
 import type { Clock, Logger, TypedEmitter } from "../lib/index.ts";
 import type { CallRecord, FrameRecord, Spool, StreamRecord } from "../spool/index.ts";
 
-/** Why a stream ended (EASP `stream.end.reason`). */
-export type StreamEndReason = "bye" | "reinvite" | "rtp-timeout" | "segment-cut" | "error" | "recovered";
+/**
+ * Why a stream ended (EASP `stream.end.reason`): `stopped` when streaming to the sink was stopped for
+ * the call (stopStream) while the call goes on.
+ */
+export type StreamEndReason =
+  | "bye"
+  | "reinvite"
+  | "rtp-timeout"
+  | "segment-cut"
+  | "error"
+  | "recovered"
+  | "stopped";
 
 /**
  * Connection state of one sink unit, for status and events: `connecting` (dialling, or waiting for
@@ -154,10 +164,54 @@ export interface WebSocketSinkConfig {
   circuitBreaker?: CircuitBreakerConfig;
 }
 
+/**
+ * A sink chosen for one call (routing rules, new-call webhook, command `startStream`): a configured
+ * sink by name, with optional per-call overrides. A name that is not configured defines a sink for
+ * this call only; it needs `url` (then `mode` defaults to `interleaved`, `format` to `PCMU/8000`,
+ * `protocol` to `easp`, and it gets its own circuit breaker and the default replay and breaker
+ * settings). A configured sink whose `url` is overridden gets its own circuit breaker and only the
+ * given `headers` (the configured ones, e.g. its bearer token, are not sent to another URL);
+ * otherwise the given `headers` are added to the configured ones.
+ */
+export interface CallSinkChoice {
+  /** Sink name (cursor key, events). */
+  sink: string;
+  /** `ws://` or `wss://` URL of the receiver. */
+  url?: string;
+  /** Wire protocol (EASP/1). */
+  protocol?: "easp";
+  /** One session per call (`interleaved`) or one per stream (`per-participant`). */
+  mode?: "interleaved" | "per-participant";
+  /** Payload format. */
+  format?: SinkFormat;
+  /** Extra HTTP headers of the WebSocket upgrade. */
+  headers?: Record<string, string>;
+}
+
+/** A call's routed sink and whether streaming to it was stopped (command `stopStream`). */
+export interface CallSinkState {
+  /** Sink name. */
+  sink: string;
+  /** `active`: units deliver the call; `stopped`: they deliver up to the stop, then end. */
+  state: "active" | "stopped";
+  /** The per-call overrides it was chosen with (`{}` when none). */
+  overrides: Omit<CallSinkChoice, "sink">;
+}
+
 /** Options of {@link SinkDispatcher} (`createSinkDispatcher`). */
 export interface SinkDispatcherOptions {
-  /** Configured sinks; every call gets a unit (or one per stream) on each. */
+  /**
+   * Configured sinks. Without {@link explicitRouting} every call gets a unit (or one per stream) on
+   * each; with it, the sinks `route()` names.
+   */
   sinks: WebSocketSinkConfig[];
+  /**
+   * `false`: every call is routed to every configured sink when it starts. `true`: no unit of a call
+   * is built until {@link SinkDispatcher.route} decides its sinks; its audio waits in the spool and
+   * the units start from the call's first frame (older audio carries the REPLAY flag as usual).
+   * @default false
+   */
+  explicitRouting?: boolean;
   /** The spool: audio is read back from it when a unit is behind; cursors are stored in it. */
   spool: Spool;
   /** `EASP-Appliance-Id` header and `open.appliance.id`. */
@@ -187,22 +241,71 @@ export interface SinkDispatcherOptions {
 
 /**
  * The sink side of the appliance: receives the recording feed ({@link SinkFeed}) and delivers
- * each call to every configured sink over EASP/1, losslessly across reconnects.
+ * each call to its sinks (every configured sink, or those chosen per call) over EASP/1, losslessly
+ * across reconnects.
  */
 export interface SinkDispatcher extends SinkFeed, TypedEmitter<SinkDispatcherEvents> {
   /**
+   * Decides the sinks of a call (routing rules or new-call webhook; DESIGN.md §5) and builds their
+   * units, which deliver the call from its first frame. An empty list records the call without
+   * forwarding it. The decision is stored in the spool before any unit is built, so `recover()` and
+   * `isDelivered()` follow it after a restart. Allowed once per call, also after the call ended
+   * (a webhook that answers after the BYE): then the units deliver the whole recorded call.
+   * @throws SinkError `SINK_UNKNOWN_CALL` (no call of that id is known to the dispatcher),
+   *   `SINK_ALREADY_ROUTED` (decided before; always so without `explicitRouting`), `SINK_UNKNOWN`
+   *   (a name that is not configured, without `url`), `SINK_CONFIG` (an override that cannot be used,
+   *   or a sink chosen twice).
+   * @throws SpoolError `SPOOL_UNKNOWN_CALL`, `SPOOL_WRITE` when the decision cannot be stored (nothing changes).
+   */
+  route(callId: string, choices: CallSinkChoice[]): void;
+  /**
+   * Adds one sink to a live, routed call (command `startStream`): its new unit(s) deliver the call
+   * from its first frame (backlog with the REPLAY flag, then live). A sink stopped on this call
+   * starts again on a continuation segment (EASP `continuationOf`) at the live edge: the stopped span
+   * is not sent, the receiver sees the jump in `pos`; it keeps the overrides it was first chosen with.
+   * @throws SinkError `SINK_UNKNOWN_CALL` (not a live call known to the dispatcher), `SINK_NOT_ROUTED`
+   *   (the call's sinks are not decided yet), `SINK_UNKNOWN`, `SINK_CONFIG` (also: other overrides for
+   *   a stopped sink), `SINK_ALREADY_STARTED` (active on this call).
+   * @throws SpoolError `SPOOL_WRITE` when the change cannot be stored (nothing changes).
+   */
+  startSink(callId: string, choice: CallSinkChoice): void;
+  /**
+   * Stops streaming a live call to one sink (command `stopStream`): its units are cut at their live
+   * edge (per-participant: the newest frame; interleaved: the newest released 20 ms slot), deliver
+   * everything up to it, then end each EASP session with `stream.end{reason:"stopped"}` and `close`.
+   * The cut is stored first, so after a restart exactly that much is delivered.
+   * @throws SinkError `SINK_UNKNOWN_CALL` (not a live call known to the dispatcher),
+   *   `SINK_ALREADY_STOPPED` (the call is not routed to that sink, or it was stopped already).
+   * @throws SpoolError `SPOOL_WRITE` when the cut cannot be stored (nothing changes).
+   */
+  stopSink(callId: string, sink: string): void;
+  /**
+   * The sinks a call is routed to, in the order chosen; undefined when its routing is not decided yet
+   * or the call is unknown. For calls that are no longer delivered, what the spool stored.
+   */
+  callSinks(callId: string): CallSinkState[] | undefined;
+  /**
+   * Config reload: calls routed from now on use these sink definitions; units already built, and the
+   * calls already routed, keep theirs. Circuit breakers of sinks whose name stays are kept.
+   * @throws SinkError `SINK_CONFIG` when a sink cannot be used (nothing changes then).
+   */
+  reconfigure(sinks: WebSocketSinkConfig[]): void;
+  /**
    * Delivers what the spool still owes the sinks, after a restart (DESIGN.md §4): every call that
-   * is not `live` and whose units on a configured sink are not all `done` (including calls that
-   * never got a cursor) gets its units back, each resuming its EASP session from the receiver's
-   * `opened.nextSeq`, up to `stream.end` and `close`, oldest call first. Call once, after the spool
+   * is not `live` and whose units on its sinks are not all `done` (including calls that never got a
+   * cursor) gets its units back, each resuming its EASP session from the receiver's
+   * `opened.nextSeq`, up to `stream.end` and `close`, oldest call first. A call's sinks are those
+   * stored by its routing (a stopped sink up to its cut; a stored sink that is no longer configured
+   * and has no `url` is skipped); a call never routed gets every configured sink. Call once, after the spool
    * closed the calls a crash left live. The spool is examined in batches across event-loop turns
    * (≈ 30 µs per call), so a large spool does not hold up the start.
    */
   recover(): void;
   /**
-   * Whether a call needs nothing more from the sinks (the spool purge asks): true when every
-   * configured sink's every unit of the call (one per stream per-participant, one per call
-   * interleaved, with their segment sessions) is `done`, or when no sink is configured. A live
+   * Whether a call needs nothing more from the sinks (the spool purge asks): true when every unit
+   * of the call on each of its sinks (one per stream per-participant, one per call interleaved, with
+   * their segment sessions) is `done`, or when it has no sink. Its sinks are chosen as in `recover()`:
+   * the stored routing (a stopped sink up to its cut), else every configured sink. A live
    * call is never delivered; a call without audio needs no interleaved unit.
    */
   isDelivered(callId: string): boolean;

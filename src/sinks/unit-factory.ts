@@ -8,7 +8,7 @@ import type { CircuitBreaker } from "./circuit-breaker.ts";
 import { CommitGate } from "./commit-gate.ts";
 import { EaspUnit } from "./easp-unit.ts";
 import type { UnitListener } from "./easp-unit-types.ts";
-import { InterleavedSource } from "./interleaved-source.ts";
+import { InterleavedSource, SLOT_MS } from "./interleaved-source.ts";
 import type { ItemSource } from "./item-source.ts";
 import { ParticipantSource } from "./participant-source.ts";
 import { ScratchBuffer } from "./scratch-buffer.ts";
@@ -19,6 +19,7 @@ import {
   segmentUnit,
   storeSegment,
 } from "./segments.ts";
+import type { SinkOverrides } from "./sink-catalog.ts";
 import type { SinkDispatcherOptions, StreamEndReason, WebSocketSinkConfig } from "./sink-types.ts";
 
 /** Unit key of the single interleaved unit of a call. */
@@ -37,6 +38,23 @@ export interface Sink {
   active: Set<EaspUnit>;
 }
 
+/** A sink a call is routed to, with its per-call state (what the spool's call-sink row holds). */
+export interface RoutedSink {
+  /** Sink name (cursor key). */
+  name: string;
+  /** The sink its units use (configured, a per-call variant, or defined for this call only). */
+  sink: Sink;
+  /** The overrides it was chosen with. */
+  overrides: SinkOverrides;
+  /** Streaming to it was stopped (stopStream). */
+  stopped: boolean;
+  /** Stop cuts of its sessions: cursor unit → first frame idx / slot not delivered. */
+  stopCuts: Record<string, number>;
+}
+
+/** What delivery of a plan owes, from its sink's routing: whether it is stopped, and the stop cuts. */
+export type RouteCuts = Pick<RoutedSink, "stopped" | "stopCuts">;
+
 /** A call being delivered. */
 export interface CallEntry {
   call: CallRecord;
@@ -49,6 +67,10 @@ export interface CallEntry {
   /** Interleaved sinks whose unit waits for the call's first frame: the streams collected so far. */
   pendingInterleaved: Map<Sink, StreamRecord[]>;
   ended: boolean;
+  /** The call's sinks, in the order chosen; undefined until its routing is decided (explicit routing). */
+  routing: RoutedSink[] | undefined;
+  /** Whether {@link routing} is stored in the spool (routing by default is stored at the first command). */
+  routingStored: boolean;
 }
 
 /** One output of a call on one sink: the unit of segment 0 and the streams it carries. */
@@ -65,8 +87,10 @@ export interface UnitPlan {
 export interface UnitStart {
   origin: SegmentOrigin;
   cursor: SinkCursor;
-  /** Set for a segment that a later one continues (live-first cut). */
+  /** Set for a segment that ends before the live edge (live-first cut, or a stop). */
   cutAt: number | undefined;
+  /** The `stream.end` reason at {@link cutAt}. */
+  cutReason: StreamEndReason;
   /** Recovered: wait for a connection slot. */
   held: boolean;
 }
@@ -104,9 +128,10 @@ export class UnitFactory {
    * (per-participant), or one interleaved (none when no stream has audio). The interleaved channel
    * set is rebuilt as the live dispatcher fixed it at the call's first frame: the streams that had
    * started by the call epoch (T0, the first frame's capture time), except those that ended by then
-   * without audio (every stream with audio when the epoch is unknown).
+   * without audio (every stream with audio when the epoch is unknown). `epochUs` (µs) is the call
+   * epoch to use (the stored one, when the live call record does not have it yet).
    */
-  plansOf(sink: Sink, entry: CallEntry): UnitPlan[] {
+  plansOf(sink: Sink, entry: CallEntry, epochUs = entry.call.epochUs): UnitPlan[] {
     if (sink.config.mode === "per-participant") {
       return entry.streams.map((stream) => ({
         sink,
@@ -120,7 +145,6 @@ export class UnitFactory {
       entry.streams.filter((s) => spool.lastIdx(s.streamId) > 0).map((s) => s.streamId),
     );
     if (hasMedia.size === 0) return [];
-    const epochUs = entry.call.epochUs;
     const wasChannel = (s: StreamRecord): boolean =>
       epochUs > 0
         ? s.startedUs <= epochUs && (hasMedia.has(s.streamId) || !(s.endedUs > 0 && s.endedUs <= epochUs))
@@ -132,13 +156,35 @@ export class UnitFactory {
     return [{ sink, entry, base: CALL_UNIT, streams: channels }];
   }
 
+  /**
+   * The sink as a call's stored cursors show it was delivered: when the call has cursors on a sink
+   * of that name in the other mode (the sink was reconfigured since), a variant in that mode, so a
+   * reload neither strands nor repeats what was delivered before it.
+   */
+  asDelivered(sink: Sink, callId: string): Sink {
+    const cursors = this.#f.spool.listCursors({ callId, sink: sink.config.name });
+    if (cursors.length === 0) return sink;
+    const interleaved = cursors.some((c) => c.unit.split(/[#.]/)[0] === CALL_UNIT);
+    const mode = interleaved ? "interleaved" : "per-participant";
+    return mode === sink.config.mode ? sink : { ...sink, config: { ...sink.config, mode } };
+  }
+
   /** First frame idx (per-participant) or slot (interleaved) of a unit's segment 0. */
   firstOfBase(sink: Sink): number {
     return sink.config.mode === "per-participant" ? 1 : 0;
   }
 
-  /** The start of a brand-new unit (segment 0, new session, cursor stored now). */
-  newStart(plan: UnitPlan, held: boolean): UnitStart {
+  /**
+   * The start of a brand-new unit (segment 0, new session, cursor stored now), from the stream's
+   * first frame / slot, or from `first` (a sink started again after a stop, on a stream it never carried).
+   */
+  newStart(plan: UnitPlan, held: boolean, first = this.firstOfBase(plan.sink)): UnitStart {
+    if (first !== this.firstOfBase(plan.sink)) {
+      const origin: SegmentOrigin = { segment: 0, first, discardedFromPos: -1, continuationOf: null };
+      const { callId } = plan.entry.call;
+      const cursor = storeSegment(this.#f.spool, callId, plan.sink.config.name, plan.base, origin, uuidv7());
+      return { origin, cursor, cutAt: undefined, cutReason: "segment-cut", held };
+    }
     const cursor: SinkCursor = {
       callId: plan.entry.call.callId,
       sink: plan.sink.config.name,
@@ -154,25 +200,66 @@ export class UnitFactory {
       discardedFromPos: -1,
       continuationOf: null,
     };
-    return { origin, cursor, cutAt: undefined, held };
+    return { origin, cursor, cutAt: undefined, cutReason: "segment-cut", held };
+  }
+
+  /** Marks a plan as owing nothing (a stream that started and ended while its sink was stopped). */
+  placeholder(plan: UnitPlan): void {
+    this.#f.spool.saveCursor({
+      callId: plan.entry.call.callId,
+      sink: plan.sink.config.name,
+      unit: plan.base,
+      sessionId: uuidv7(),
+      ackedSeq: 0,
+      done: true,
+    });
   }
 
   /**
-   * What `recover()` restarts of a plan (held for a recovery slot): its unfinished stored segments,
-   * or a new segment 0 when the unit never got a cursor.
+   * The live edge of a plan's output from the spool: the next frame idx (per-participant), or the
+   * 20 ms slot after the newest audio of its channels (interleaved).
    */
-  startsToRecover(plan: UnitPlan): UnitStart[] {
-    const segments = this.#segments(plan);
-    if (segments.length === 0) return [this.newStart(plan, true)];
-    return segments
-      .filter((s) => !s.finished)
-      .map((s) => ({ origin: s.origin, cursor: s.cursor, cutAt: s.cutAt, held: true }));
+  liveEdge(plan: UnitPlan): number {
+    const spool = this.#f.spool;
+    if (plan.sink.config.mode === "per-participant") {
+      return spool.lastIdx((plan.streams[0] as StreamRecord).streamId) + 1;
+    }
+    let end = 0;
+    for (const { streamId } of plan.streams) {
+      const lastIdx = spool.lastIdx(streamId);
+      const last = lastIdx > 0 ? spool.readFrames(streamId, lastIdx, 1)[0] : undefined;
+      if (last) end = Math.max(end, last.pos + last.durationSamples);
+    }
+    return Math.ceil(end / ((plan.sink.format.rate * SLOT_MS) / 1000));
   }
 
-  /** Whether every segment of a plan is finished (a plan without a cursor is not). */
-  delivered(plan: UnitPlan): boolean {
-    const segments = this.#segments(plan);
-    return segments.length > 0 && segments.every((s) => s.finished);
+  /**
+   * What `recover()` restarts of a plan (held for a recovery slot): its unfinished stored segments
+   * (a stopped one up to its cut), or a new segment 0 when the unit never got a cursor (none when
+   * the sink is stopped: the plan never had a unit before the stop).
+   */
+  startsToRecover(plan: UnitPlan, route: RouteCuts): UnitStart[] {
+    const segments = this.#segments(plan, route);
+    if (segments.length === 0) return route.stopped ? [] : [this.newStart(plan, true)];
+    return segments
+      .filter((s) => !s.finished)
+      .map((s) => ({
+        origin: s.origin,
+        cursor: s.cursor,
+        cutAt: s.cutAt,
+        cutReason: s.cutReason,
+        held: true,
+      }));
+  }
+
+  /**
+   * Whether every segment of a plan is finished; a plan without a cursor is not, unless its sink is
+   * stopped (it owes nothing then).
+   */
+  delivered(plan: UnitPlan, route: RouteCuts): boolean {
+    const segments = this.#segments(plan, route);
+    if (segments.length === 0) return route.stopped;
+    return segments.every((s) => s.finished);
   }
 
   /** A call entry for a call that is no longer live, read from the spool (every stream ended). */
@@ -186,10 +273,12 @@ export class UnitFactory {
       endedStreams: new Map(streams.map((s) => [s.streamId, reason])),
       pendingInterleaved: new Map(),
       ended: true,
+      routing: undefined,
+      routingStored: false,
     };
   }
 
-  #segments(plan: UnitPlan): StoredSegment[] {
+  #segments(plan: UnitPlan, route: RouteCuts): StoredSegment[] {
     const { spool } = this.#f;
     return loadSegments(
       spool,
@@ -197,6 +286,7 @@ export class UnitFactory {
       plan.sink.config.name,
       plan.base,
       this.firstOfBase(plan.sink),
+      route.stopCuts,
     );
   }
 
@@ -213,7 +303,7 @@ export class UnitFactory {
     };
     const { callId } = plan.entry.call;
     const cursor = storeSegment(this.#f.spool, callId, plan.sink.config.name, plan.base, origin, uuidv7());
-    return { origin, cursor, cutAt: undefined, held: false };
+    return { origin, cursor, cutAt: undefined, cutReason: "segment-cut", held: false };
   }
 
   /** Builds the unit of `plan` starting at `start`; ended streams and a cut are applied to its source. */
@@ -223,7 +313,7 @@ export class UnitFactory {
     const source = this.#source(plan, start.origin, () => {
       if (unit) this.#f.onReady(unit);
     });
-    if (start.cutAt !== undefined) source.cut(start.cutAt);
+    if (start.cutAt !== undefined) source.cut(start.cutAt, start.cutReason);
     for (const stream of plan.streams) {
       const ended = entry.endedStreams.get(stream.streamId);
       if (ended) source.onStreamEnded(stream, ended);

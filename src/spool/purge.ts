@@ -22,7 +22,7 @@ export interface PurgeProgress {
 
 /**
  * Retention (DESIGN.md §4, `spool.retain`): deletes the frames of calls that are not live, ended more
- * than `retainMs` ago and are delivered, then their streams, cursors and row (no tombstone: ids are
+ * than `retainMs` ago and are delivered, then their streams, cursors, chosen sinks and row (no tombstone: ids are
  * never reused, stream ids by AUTOINCREMENT, call ids are UUIDv7). Each stream's `last_idx` is
  * written before any of its frames is deleted, so idx numbering can never restart. Work is cut into
  * batches of {@link deleteBatchFrames} frames; a run stops when its time budget or frame limit is
@@ -128,6 +128,8 @@ export class SpoolPurger {
     guardWrite(`purge call ${callId}`, () =>
       this.#db.transaction(() => {
         this.#db.query("DELETE FROM sink_cursors WHERE call_id = ?").run(callId);
+        this.#db.query("DELETE FROM call_sinks WHERE call_id = ?").run(callId);
+        this.#db.query("DELETE FROM call_routing WHERE call_id = ?").run(callId);
         this.#db.query("DELETE FROM streams WHERE call_id = ?").run(callId);
         this.#db.query("DELETE FROM calls WHERE call_id = ?").run(callId);
       })(),

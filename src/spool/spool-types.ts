@@ -126,6 +126,31 @@ export interface SinkCursor {
   done: boolean;
 }
 
+/**
+ * One sink chosen for a call (DESIGN.md §5 "Which sinks a call gets": routing rules, new-call webhook,
+ * startStream / stopStream), as stored. The spool keeps `overrides` verbatim and knows nothing of its
+ * shape; the sinks write and read it.
+ */
+export interface CallSinkRow {
+  /** Owning call. */
+  callId: string;
+  /** Sink name (a configured sink, or one defined for this call only by its overrides). */
+  sink: string;
+  /** Per-call overrides of the sink (url, protocol, mode, format, headers), JSON text; `{}` when none. */
+  overrides: string;
+  /** Whether streaming to the sink is stopped now (stopStream); false while it is active. */
+  stopped: boolean;
+  /**
+   * Where each stop cut the sink's sessions of the call: cursor unit (`12`, `call`, `call#1`, as in
+   * {@link SinkCursor.unit}) → first frame idx (per-participant) or 20 ms slot (interleaved) not
+   * delivered. Empty when the sink was never stopped on this call; kept when it is started again.
+   */
+  stopCuts: Record<string, number>;
+}
+
+/** A {@link CallSinkRow} without its call id, as {@link Spool.setCallSinks} takes it. */
+export type CallSinkInput = Omit<CallSinkRow, "callId">;
+
 /** Spool size and counters, for status and metrics. */
 export interface SpoolStats {
   /** Database size on disk (main file + WAL), bytes. */
@@ -194,7 +219,7 @@ export interface PurgeOptions {
 
 /** What one {@link Spool.purge} call did. */
 export interface PurgeResult {
-  /** Calls removed completely (frames, streams, cursors and the call row). */
+  /** Calls removed completely (frames, streams, cursors, chosen sinks and the call row). */
   callsPurged: number;
   /** Frames deleted (also of calls not finished yet). */
   framesDeleted: number;
@@ -324,6 +349,24 @@ export interface Spool {
   saveCursor(cursor: SinkCursor): void;
   /** Stored cursors matching `filter`, ordered by call, sink and unit. */
   listCursors(filter?: CursorFilter): SinkCursor[];
+  /**
+   * Records the routing decision of a call: the call counts as routed from now on, and its chosen
+   * sinks are exactly `rows`, in this order (empty = record only). Replaces what was stored; one
+   * transaction.
+   * @throws SpoolError `SPOOL_UNKNOWN_CALL` (the call is not stored), `SPOOL_WRITE`.
+   */
+  setCallSinks(callId: string, rows: readonly CallSinkInput[]): void;
+  /**
+   * Creates or replaces one chosen sink of a call (startStream, stopStream); a new sink goes after the
+   * others. The call counts as routed from now on.
+   * @throws SpoolError `SPOOL_UNKNOWN_CALL` (the call is not stored), `SPOOL_WRITE`.
+   */
+  upsertCallSink(row: CallSinkRow): void;
+  /**
+   * The chosen sinks of a call in the order they were chosen (empty: routed to no sink), or undefined
+   * when the call was never routed (or is not stored).
+   */
+  listCallSinks(callId: string): CallSinkRow[] | undefined;
   /** Calls that were `live` when the spool was opened: the ones a crash interrupted (DESIGN.md §4 recovery). */
   listLiveCallsAtOpen(): CallRecord[];
   /**
@@ -352,7 +395,7 @@ export interface Spool {
   /**
    * Deletes the audio of calls that are not live, ended more than `retainMs` ago and are delivered
    * (`isDelivered`), oldest first, in small batches so one call returns within about `budgetMs`;
-   * once all frames of a call are gone its streams, cursors and row go too. Freed pages are reused
+   * once all frames of a call are gone its streams, cursors, routing and row go too. Freed pages are reused
    * by new frames, so `level().bytes` falls (the file does not shrink).
    * @throws SpoolError `SPOOL_WRITE` if SQLite refuses a delete (what was deleted before stays deleted).
    */

@@ -10,6 +10,7 @@ import {
   systemClock,
   type TimerHandle,
 } from "../lib/index.ts";
+import { CallSinkStore } from "./call-sink-store.ts";
 import { CallStore } from "./call-store.ts";
 import { Checkpointer } from "./checkpointer.ts";
 import { CursorStore } from "./cursor-store.ts";
@@ -24,6 +25,8 @@ import { openSpoolDatabase } from "./schema.ts";
 import { SpoolBudget } from "./spool-budget.ts";
 import type {
   CallRecord,
+  CallSinkInput,
+  CallSinkRow,
   CallState,
   CursorFilter,
   FrameInput,
@@ -64,7 +67,8 @@ export function openSqliteSpool(options: SqliteSpoolOptions): SqliteSpool {
 
 /**
  * The {@link Spool} on `bun:sqlite`: calls, streams and sink cursors written at once; frames appended
- * to memory and group-committed every `commitIntervalMs` in one transaction; the MQTT events outbox;
+ * to memory and group-committed every `commitIntervalMs` in one transaction; each call's chosen sinks
+ * (per-call routing); the MQTT events outbox;
  * bounds, retention and crash recovery. A failed commit (I/O error, lock) keeps its frames pending,
  * is logged with the SQLite code, counted in `stats().commitErrors` and retried at the next interval;
  * one that failed with SQLITE_FULL (also counted) turns its audio into DISCARDED gaps and commits those.
@@ -75,6 +79,7 @@ export class SqliteSpool implements Spool {
   readonly #db: Database;
   readonly #calls: CallStore;
   readonly #cursors: CursorStore;
+  readonly #callSinks: CallSinkStore;
   readonly #frames: FrameStore;
   readonly #outbox: EventOutbox;
   readonly #budget: SpoolBudget;
@@ -114,6 +119,7 @@ export class SqliteSpool implements Spool {
     );
     this.#calls = new CallStore(db);
     this.#cursors = new CursorStore(db);
+    this.#callSinks = new CallSinkStore(db, this.#calls);
     this.#frames = new FrameStore(db, this.#budget);
     this.#outbox = new EventOutbox(db);
     this.#purger = new SpoolPurger(db, this.#calls, this.#frames, this.#clock);
@@ -230,6 +236,21 @@ export class SqliteSpool implements Spool {
   listCursors(filter: CursorFilter = {}): SinkCursor[] {
     this.#assertOpen();
     return this.#cursors.list(filter);
+  }
+
+  setCallSinks(callId: string, rows: readonly CallSinkInput[]): void {
+    this.#assertOpen();
+    this.#callSinks.set(callId, rows);
+  }
+
+  upsertCallSink(row: CallSinkRow): void {
+    this.#assertOpen();
+    this.#callSinks.upsert(row);
+  }
+
+  listCallSinks(callId: string): CallSinkRow[] | undefined {
+    this.#assertOpen();
+    return this.#callSinks.list(callId);
   }
 
   listLiveCallsAtOpen(): CallRecord[] {

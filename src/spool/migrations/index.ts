@@ -6,9 +6,10 @@
 import { migration0001 } from "./0001-init.ts";
 import { migration0002 } from "./0002-calls-by-end.ts";
 import { migration0003 } from "./0003-chunks.ts";
+import { migration0004 } from "./0004-call-sinks.ts";
 import type { Migration } from "./migration.ts";
 
 export type { Migration } from "./migration.ts";
 
 /** Every migration, in version order. */
-export const migrations: readonly Migration[] = [migration0001, migration0002, migration0003];
+export const migrations: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004];

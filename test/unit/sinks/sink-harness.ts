@@ -71,30 +71,25 @@ export class SinkHarness {
     await this.receiver?.close();
   }
 
-  /** Creates the dispatcher with one sink named `ai` pointing at `port`. */
+  /**
+   * Creates the dispatcher with one sink named `ai` pointing at `port`, followed by `extraSinks`
+   * (see {@link sinkConfig}).
+   */
   startDispatcher(
     port: number,
     sink: Pick<WebSocketSinkConfig, "mode" | "format"> & Partial<WebSocketSinkConfig>,
-    options: { clock?: Clock } & Partial<
-      Pick<SinkDispatcherOptions, "backoff" | "random" | "recoveryConcurrency">
+    options: { clock?: Clock; extraSinks?: WebSocketSinkConfig[] } & Partial<
+      Pick<SinkDispatcherOptions, "backoff" | "random" | "recoveryConcurrency" | "explicitRouting">
     > = {},
   ): SinkDispatcher {
-    const config: WebSocketSinkConfig = {
-      name: "ai",
-      type: "websocket",
-      url: `ws://127.0.0.1:${port}/stream`,
-      protocol: "easp",
-      headers: { Authorization: "Bearer test-token" },
-      circuitBreaker: { failures: 5, coolDownMs: 100 },
-      ...sink,
-    };
+    const { extraSinks = [], ...rest } = options;
     const dispatcher = createSinkDispatcher({
-      sinks: [config],
+      sinks: [sinkConfig("ai", port, sink), ...extraSinks],
       spool: this.spool,
       applianceId: "edge-test",
       version: "0.0.0-test",
       backoff: { initialMs: 20, maxMs: 200 },
-      ...options,
+      ...rest,
     });
     dispatcher.on("unitdone", (unit) => this.done.push(unit));
     dispatcher.on("unitdisconnected", (_unit, reason) => this.disconnects.push(reason));
@@ -129,4 +124,21 @@ export class SinkHarness {
     rmSync(this.outDir, { recursive: true, force: true });
     rmSync(this.spoolDir, { recursive: true, force: true });
   }
+}
+
+/** A WebSocket sink `name` pointing at the receiver on 127.0.0.1:`port`, as the tests configure it. */
+export function sinkConfig(
+  name: string,
+  port: number,
+  sink: Pick<WebSocketSinkConfig, "mode" | "format"> & Partial<WebSocketSinkConfig>,
+): WebSocketSinkConfig {
+  return {
+    name,
+    type: "websocket",
+    url: `ws://127.0.0.1:${port}/stream`,
+    protocol: "easp",
+    headers: { Authorization: "Bearer test-token" },
+    circuitBreaker: { failures: 5, coolDownMs: 100 },
+    ...sink,
+  };
 }
