@@ -145,6 +145,13 @@ async function main(): Promise<number> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  const reload = running.reload;
+  if (reload) {
+    process.on("SIGHUP", () => {
+      io.logger.info("SIGHUP received, reloading the configuration");
+      void reload();
+    });
+  }
   return running.done;
 }
 

@@ -9,8 +9,11 @@ import { createSrs } from "../srs/index.ts";
 import type { StatusServer, StatusSnapshot } from "../web/index.ts";
 import { startStatusServer } from "../web/index.ts";
 import { createCallExporter } from "./call-export.ts";
+import { createCallRouting } from "./call-routing.ts";
 import type { AppConfig } from "./config.ts";
 import { roleRule, sinkConfigs, webAuth } from "./config-mapping.ts";
+import type { DrainReport } from "./control-plane/index.ts";
+import { startControlPlane } from "./control-plane/index.ts";
 import { createEventOutlet } from "./event-outlet.ts";
 import { wireEvents } from "./event-wiring.ts";
 import { recoverSpool } from "./recovery.ts";
@@ -30,6 +33,8 @@ export interface App {
   readonly sipListening: string[];
   /** The current status snapshot (what `/api/status` serves). */
   status(): StatusSnapshot;
+  /** Re-reads the configuration file and applies what can change live (SIGHUP; same as the `reloadConfig` command). */
+  reloadConfig(): Promise<void>;
   /** Stops taking calls, ends live sessions, hands the sinks ~2 s to flush, closes everything. Idempotent. */
   stop(): Promise<void>;
 }
@@ -42,6 +47,8 @@ export interface AppOptions {
   version: string;
   /** JSON-lines logger. */
   logger: Logger;
+  /** The configuration file, re-read by `reloadConfig` (and SIGHUP); without it reloads are refused. */
+  configPath?: string;
   clock?: Clock;
 }
 
@@ -94,10 +101,19 @@ export async function startApp(options: AppOptions): Promise<App> {
       spool,
       applianceId: config.appliance_id,
       version,
+      explicitRouting: true,
       clock,
       logger: logger.child({ component: "sinks" }),
     });
     cleanups.push(() => dispatcher.close());
+    const routing = createCallRouting({
+      routing: config.routing,
+      sinkNames: config.sinks.map((s) => s.name),
+      applianceId: config.appliance_id,
+      dispatcher,
+      logger: logger.child({ component: "routing" }),
+      onRouted: (call) => emitRouting(call),
+    });
 
     const sip = createSipStack({
       listen: config.sip.listen.map(parseListenSpec),
@@ -111,6 +127,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       });
     }
     let watch: SpoolWatch | undefined;
+    let drainAccepting = (): boolean => true;
     const srs = createSrs({
       sip,
       spool,
@@ -125,6 +142,8 @@ export async function startApp(options: AppOptions): Promise<App> {
       admission: () => {
         if (!accepting)
           return { accept: false, reason: "Service Unavailable (shutting down)", retryAfterS: 30 };
+        if (!drainAccepting())
+          return { accept: false, reason: "Service Unavailable (draining)", retryAfterS: 300 };
         if (watch?.level().highWater) {
           return {
             accept: false,
@@ -145,7 +164,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       finalRtp.set(stream.streamId, rtp);
       if (finalRtp.size > 1000) finalRtp.delete(finalRtp.keys().next().value as number);
     });
-    wireEvents(srs, dispatcher, spool, ctx, events.emit);
+    const emitRouting = wireEvents(srs, dispatcher, spool, routing, ctx, events.emit);
 
     const spoolWatch = watchSpool({
       spool,
@@ -178,7 +197,7 @@ export async function startApp(options: AppOptions): Promise<App> {
           configured: events.publisher !== undefined,
           connected: () => events.publisher?.connected ?? false,
         },
-        accepting: () => accepting && !spoolWatch.level().highWater,
+        accepting: () => accepting && drainAccepting() && !spoolWatch.level().highWater,
         counters: () => {
           const sipStats = sip.stats();
           return {
@@ -191,22 +210,50 @@ export async function startApp(options: AppOptions): Promise<App> {
         finalRtp,
       });
 
+    let ready = false;
+    const publisher = events.publisher;
+    const publishStatus = (): void =>
+      publisher?.publishStatus(statusSummary(status(), control.drain.report()));
+    const control = startControlPlane({
+      config,
+      configPath: options.configPath,
+      version,
+      srs,
+      spool,
+      dispatcher,
+      routing,
+      status,
+      sip,
+      events,
+      ctx,
+      accepting: () => accepting && drainAccepting() && !spoolWatch.level().highWater,
+      ready: () => ready && accepting,
+      onSinksChanged: emitRouting,
+      onDrainChange: publishStatus,
+      clock,
+      logger,
+    });
+    drainAccepting = () => control.drain.accepting;
+    cleanups.push(() => control.stop());
+
     const web: StatusServer = await startStatusServer({
       listen: config.web.listen,
       snapshot: status,
       calls: createCallExporter(spool, dispatcher, { clock }),
+      commands: control.http,
+      metrics: control.metrics,
       logger: logger.child({ component: "web" }),
       ...webAuth(config),
     });
     cleanups.push(() => web.close());
 
-    const publisher = events.publisher;
     if (publisher) {
-      const publishStatus = (): void => publisher.publishStatus(statusSummary(status()));
       publishStatus();
       const timer = clock.setInterval(publishStatus, statusIntervalMs);
       cleanups.push(() => clock.clearTimer(timer));
+      publisher.serveCommands(control.executor.run);
     }
+    ready = true;
 
     cleanups.push(() => {
       accepting = false;
@@ -222,6 +269,14 @@ export async function startApp(options: AppOptions): Promise<App> {
       webUrl: web.url,
       sipListening,
       status,
+      reloadConfig: async () => {
+        const reply = await control.executor.run("reloadConfig", {}, { via: "signal" });
+        if (!reply.ok)
+          logger.error("configuration reload refused", {
+            code: reply.error.code,
+            error: reply.error.message,
+          });
+      },
       stop: () => {
         stopping ??= (async () => {
           accepting = false;
@@ -237,13 +292,14 @@ export async function startApp(options: AppOptions): Promise<App> {
   }
 }
 
-function statusSummary(s: StatusSnapshot): Record<string, unknown> {
+function statusSummary(s: StatusSnapshot, drain: DrainReport): Record<string, unknown> {
   return {
     state: "online",
     version: s.version,
     uptimeS: s.uptimeS,
     activeCalls: s.calls.live.length,
     accepting: s.health.accepting,
+    drain: drain.state,
     spoolBytes: s.health.spool.bytes,
     sinks: s.calls.live.flatMap((c) =>
       c.sinks.map((u) => ({ sink: u.sink, callId: u.callId, state: u.state })),

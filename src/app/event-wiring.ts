@@ -15,6 +15,7 @@ import {
 import type { SinkDispatcher, StreamEndReason } from "../sinks/index.ts";
 import type { CallRecord, Spool } from "../spool/index.ts";
 import type { Srs, StreamStopReason } from "../srs/index.ts";
+import type { CallRouting } from "./call-routing.ts";
 
 /** Where an event goes once built: the log, MQTT, the page's recent events. */
 export type EventOutlet = (event: AppEvent) => void;
@@ -27,15 +28,19 @@ function endReason(reason: StreamStopReason): StreamEndReason {
 /**
  * Connects the SRS to the sinks (the recording feed) and turns SRS and sink happenings into
  * appliance events (DESIGN.md §6). The SRS emits in a fixed order (session, then its streams;
- * streams stop before the session completes), so events and sink messages keep that order.
+ * streams stop before the session completes), so events and sink messages keep that order. Each
+ * new call is routed as it starts (SESSIONSTARTED carries its sinks when the rules decided at
+ * once; a webhook's later decision comes as SESSIONUPDATED `routing`).
+ * @returns announces a call's changed sinks (SESSIONUPDATED `routing`, with the active sink names).
  */
 export function wireEvents(
   srs: Srs,
   dispatcher: SinkDispatcher,
   spool: Spool,
+  routing: CallRouting,
   ctx: EventContext,
   emit: EventOutlet,
-): void {
+): (call: CallRecord) => void {
   const totals = new Map<string, SessionTotals>();
   const noTotals = (): SessionTotals => ({
     streams: 0,
@@ -43,10 +48,13 @@ export function wireEvents(
     packetsLost: 0,
     framesSpooled: 0,
   });
-  srs.observer.on("sessionstarted", (call, streams) => {
+  const activeSinks = (callId: string): string[] =>
+    (dispatcher.callSinks(callId) ?? []).filter((s) => s.state === "active").map((s) => s.sink);
+  srs.observer.on("sessionstarted", (call, streams, invite) => {
     totals.set(call.callId, noTotals());
     dispatcher.callStarted(call);
-    emit(sessionStarted(call, streams, ctx));
+    const decided = routing.route(call, streams, invite);
+    emit(sessionStarted(call, streams, ctx, decided ? activeSinks(call.callId) : []));
   });
   srs.observer.on("streamstarted", (call, stream) => {
     dispatcher.streamStarted(call, stream);
@@ -54,11 +62,22 @@ export function wireEvents(
   });
   srs.observer.on("sessionupdated", (call) => {
     dispatcher.callUpdated(call);
-    emit(sessionUpdated(call, "metadata", spool.listStreams(call.callId), ctx));
+    emit(sessionUpdated(call, "metadata", spool.listStreams(call.callId), ctx, activeSinks(call.callId)));
   });
-  srs.observer.on("recordingpaused", (call, stream, paused) => {
+  srs.observer.on("recordingpaused", (call, stream, paused, cause) => {
     const build = paused ? recordingPaused : recordingResumed;
-    emit(build(call, "sdp", [stream.streamId], ctx));
+    emit(
+      build(
+        call,
+        {
+          reason: cause.reason,
+          trigger: cause.reason === "sip" ? "sdp" : "command",
+          streamIds: [stream.streamId],
+          ...(cause.note ? { note: cause.note } : {}),
+        },
+        ctx,
+      ),
+    );
   });
   srs.observer.on("streamstopped", (call, stream, rtp, reason) => {
     dispatcher.streamEnded(stream, endReason(reason));
@@ -106,4 +125,6 @@ export function wireEvents(
   dispatcher.on("unitalarm", (unit, code, message) =>
     emit(sinkAlarm({ code, message }, unit, callOf(unit.callId), ctx)),
   );
+  return (call) =>
+    emit(sessionUpdated(call, "routing", spool.listStreams(call.callId), ctx, activeSinks(call.callId)));
 }

@@ -16,6 +16,8 @@ export interface RunningCommand {
   done: Promise<number>;
   /** Asks the command to finish (SIGINT/SIGTERM). */
   stop(): Promise<void>;
+  /** Re-reads its configuration (SIGHUP), when the command has one. */
+  reload?(): Promise<void>;
 }
 
 /** Result of a CLI command: an exit code now, or a running command. */

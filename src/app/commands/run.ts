@@ -23,12 +23,15 @@ export async function runCommand(file: string, io: CommandIo): Promise<CommandRe
   const logger = createLogger({ level: config.log.level as LogLevel });
   let app: Awaited<ReturnType<typeof startApp>>;
   try {
-    app = await startApp({ config, version, logger });
+    app = await startApp({ config, version, logger, configPath: file });
   } catch (err) {
     const code = (err as { code?: string }).code ?? "START_FAILED";
     logger.error("siprec-edge could not start", { code, error: (err as Error).message });
     io.err(`siprec-edge could not start: ${(err as Error).message}`);
     return ExitCode.Failure;
   }
-  return untilStopped(() => app.stop());
+  return untilStopped(
+    () => app.stop(),
+    () => app.reloadConfig(),
+  );
 }

@@ -1,0 +1,133 @@
+import { errorCode, errorMessage, type Logger } from "../lib/index.ts";
+import type { CallSinkChoice, SinkDispatcher } from "../sinks/index.ts";
+import type { CallRecord, StreamRecord } from "../spool/index.ts";
+import type { InviteInfo } from "../srs/index.ts";
+import type { RoutingConfig } from "./config-schema.ts";
+import {
+  askNewCallWebhook,
+  compileRouting,
+  type Router,
+  type RoutingDecision,
+  type RoutingInput,
+} from "./routing/index.ts";
+
+/** Options of {@link createCallRouting}. */
+export interface CallRoutingOptions {
+  routing: RoutingConfig;
+  /** Names of the configured sinks. */
+  sinkNames: string[];
+  applianceId: string;
+  dispatcher: SinkDispatcher;
+  logger: Logger;
+  /** Called once a call's sinks are decided (for the SESSIONUPDATED `routing` event). */
+  onRouted(call: CallRecord, decision: RoutingDecision): void;
+}
+
+/**
+ * Decides which sinks each new call gets (DESIGN.md §5, config `routing`): the first matching rule
+ * or the default, unless the new-call webhook answers in time with its own `startStream` objects.
+ * Until the decision the dispatcher builds no unit for the call; its audio waits in the spool.
+ */
+export interface CallRouting {
+  /**
+   * Routes a call that was just answered. Returns the decision when it was made at once (rules
+   * only), or undefined while the webhook is asked.
+   */
+  route(call: CallRecord, streams: readonly StreamRecord[], invite: InviteInfo): RoutingDecision | undefined;
+  /** Whether the call's routing still waits for the webhook (call commands answer REQUEST_PENDING). */
+  pending(callId: string): boolean;
+  /** Applies a reloaded `routing` section and sink list to calls answered from now on. */
+  reconfigure(routing: RoutingConfig, sinkNames: string[]): void;
+}
+
+/** Creates the call router of the appliance. */
+export function createCallRouting(options: CallRoutingOptions): CallRouting {
+  const { dispatcher, logger } = options;
+  let routing = options.routing;
+  let sinkNames = options.sinkNames;
+  let router: Router = compileRouting(routing, sinkNames);
+  const waiting = new Set<string>();
+
+  const apply = (call: CallRecord, decision: RoutingDecision): void => {
+    try {
+      dispatcher.route(call.callId, decision.sinks as CallSinkChoice[]);
+    } catch (err) {
+      logger.error("call could not be routed", {
+        code: errorCode(err),
+        callId: call.callId,
+        error: errorMessage(err),
+      });
+      return;
+    }
+    logger.info("call routed", {
+      callId: call.callId,
+      by: decision.by,
+      ...(decision.rule ? { rule: decision.rule } : {}),
+      sinks: decision.sinks.map((s) => s.sink),
+    });
+    options.onRouted(call, decision);
+  };
+
+  return {
+    route(call, streams, invite) {
+      const input: RoutingInput = {
+        sourceAddress: invite.sourceAddress,
+        requestUri: invite.requestUri,
+        header: invite.header,
+        participants: call.participants.map((p) => ({ aor: p.aor, name: p.name, role: p.role })),
+        labels: streams.map((s) => s.label),
+        correlation: call.correlation,
+        metadataXml: call.metadataXml,
+      };
+      const byRules = router.decide(input);
+      const webhook = routing.new_call_webhook;
+      if (!webhook) {
+        apply(call, byRules);
+        return byRules;
+      }
+      waiting.add(call.callId);
+      void askNewCallWebhook(
+        {
+          url: webhook.url,
+          timeoutMs: webhook.timeout,
+          headers: webhook.headers,
+          configuredSinks: sinkNames,
+          logger,
+        },
+        {
+          sessionId: call.callId,
+          applianceId: options.applianceId,
+          sipCallId: call.sipCallId,
+          source: call.source,
+          requestUri: invite.requestUri,
+          startedAt: new Date(call.startedUs / 1000).toISOString(),
+          correlation: call.correlation,
+          participants: call.participants.map((p) => ({
+            participantId: p.participantId,
+            aor: p.aor,
+            name: p.name,
+            role: p.role,
+          })),
+          streams: streams.map((s) => ({
+            streamId: s.streamId,
+            label: s.label,
+            codec: s.codec,
+            role: s.role,
+          })),
+        },
+      )
+        .catch(() => undefined)
+        .then((answer) => {
+          waiting.delete(call.callId);
+          apply(call, answer ?? byRules);
+        });
+      return undefined;
+    },
+    pending: (callId) => waiting.has(callId),
+    reconfigure(next, names) {
+      router = compileRouting(next, names);
+      routing = next;
+      sinkNames = names;
+    },
+  };
+}
