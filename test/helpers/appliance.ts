@@ -124,6 +124,8 @@ export interface ApplianceStatus {
 export interface CallStatusJson {
   callId: string;
   sipCallId: string;
+  /** SRC address `host:port` the INVITE came from. */
+  source: string;
   state: string;
   reason: string;
   correlation: Record<string, string>;

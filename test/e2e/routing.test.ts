@@ -1,0 +1,103 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  freePort,
+  mediaPortRange,
+  type RunningAppliance,
+  type SpawnedProcess,
+  spawnSiprecEdge,
+  startAppliance,
+  waitFor,
+} from "../helpers/appliance.ts";
+import { readReceivedStreams } from "../helpers/received.ts";
+import { runSippCall } from "../helpers/sipp.ts";
+
+/**
+ * Issue 4's routing acceptance: two sinks, and rules that send the calls of one SBC address to one
+ * sink only. Two real SIPp calls at once, one from 127.0.0.2 and one from 127.0.0.3 (loopback
+ * addresses any process can bind), each arrive at their own receiver only, byte-exact.
+ */
+describe("routing rules by SBC address", () => {
+  let dir: string;
+  const receivers: SpawnedProcess[] = [];
+  let appliance: RunningAppliance;
+  let sipPort: number;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "siprec-edge-routing-"));
+    const ports = [await freePort(), await freePort()];
+    ports.forEach((port, i) => {
+      receivers.push(
+        spawnSiprecEdge(["receive", "--listen", `127.0.0.1:${port}`, "--out", join(dir, `received-${i}`)]),
+      );
+    });
+    sipPort = await freePort();
+    const webPort = await freePort();
+    const [lo, hi] = mediaPortRange();
+    appliance = await startAppliance(
+      dir,
+      `appliance_id: e2e-routing
+sip: { listen: ["udp:0.0.0.0:${sipPort}"] }
+media: { address: 0.0.0.0, port_range: [${lo}, ${hi}], latch: true }
+spool: { path: ./var/spool.db }
+sinks:
+  - { name: sales-ai, type: websocket, url: "ws://127.0.0.1:${ports[0]}/s", mode: per-participant, format: PCMU/8000 }
+  - { name: care-ai, type: websocket, url: "ws://127.0.0.1:${ports[1]}/s", mode: per-participant, format: PCMU/8000 }
+routing:
+  rules:
+    - { name: sbc-sales, match: { source: ["127.0.0.2/32"] }, sinks: [sales-ai] }
+    - { name: sbc-care, match: { source: ["127.0.0.3/32"] }, sinks: [care-ai] }
+  default_sinks: []
+web: { listen: "127.0.0.1:${webPort}" }
+`,
+      webPort,
+    );
+  });
+
+  afterAll(async () => {
+    await appliance?.stop();
+    for (const r of receivers) await r.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("delivers each SBC's call to its own sink only", async () => {
+    const calls = await Promise.all(
+      ["127.0.0.2", "127.0.0.3"].map((localIp) =>
+        runSippCall({
+          scenario: "siprec-uac-pcmu.xml",
+          target: `127.0.0.1:${sipPort}`,
+          transport: "udp",
+          localIp,
+          timeoutMs: 40_000,
+        }),
+      ),
+    );
+    for (const call of calls) expect(call.exitCode, call.stdout + call.stderr).toBe(0);
+    const sent: Record<string, Uint8Array> = {
+      "1": new Uint8Array(await readFile(calls[0]?.sentFiles.mline1 ?? "")),
+      "2": new Uint8Array(await readFile(calls[0]?.sentFiles.mline2 ?? "")),
+    };
+    await waitFor("both calls delivered", async () => {
+      const recent = (await appliance.status()).calls.recent;
+      return recent.length === 2 &&
+        recent.every((c) => c.sinks.length === 2 && c.sinks.every((u) => u.state === "done"))
+        ? true
+        : undefined;
+    });
+    const recent = (await appliance.status()).calls.recent;
+    const callOf = (ip: string) => recent.find((c) => c.source.startsWith(`${ip}:`));
+    for (const [i, ip] of ["127.0.0.2", "127.0.0.3"].entries()) {
+      const call = callOf(ip);
+      expect(call?.sinks.map((u) => u.sink)).toEqual([
+        i === 0 ? "sales-ai" : "care-ai",
+        i === 0 ? "sales-ai" : "care-ai",
+      ]);
+      const received = await readReceivedStreams(join(dir, `received-${i}`));
+      expect(received.map((r) => r.callId)).toEqual([call?.callId, call?.callId]);
+      for (const r of received)
+        expect(Buffer.from(r.data).equals(Buffer.from(sent[r.label] as Uint8Array))).toBe(true);
+    }
+  }, 90_000);
+});
