@@ -19,7 +19,7 @@ export interface CallRoutingOptions {
   applianceId: string;
   dispatcher: SinkDispatcher;
   logger: Logger;
-  /** Called once a call's sinks are decided (for the SESSIONUPDATED `routing` event). */
+  /** Called when a call's sinks are decided later than its start (webhook): the SESSIONUPDATED `routing` event. */
   onRouted(call: CallRecord, decision: RoutingDecision): void;
 }
 
@@ -48,7 +48,8 @@ export function createCallRouting(options: CallRoutingOptions): CallRouting {
   let router: Router = compileRouting(routing, sinkNames);
   const waiting = new Set<string>();
 
-  const apply = (call: CallRecord, decision: RoutingDecision): void => {
+  /** Routes the call; `late` (a webhook's answer) announces the decision, an immediate one goes in SESSIONSTARTED. */
+  const apply = (call: CallRecord, decision: RoutingDecision, late: boolean): void => {
     try {
       dispatcher.route(call.callId, decision.sinks as CallSinkChoice[]);
     } catch (err) {
@@ -65,7 +66,7 @@ export function createCallRouting(options: CallRoutingOptions): CallRouting {
       ...(decision.rule ? { rule: decision.rule } : {}),
       sinks: decision.sinks.map((s) => s.sink),
     });
-    options.onRouted(call, decision);
+    if (late) options.onRouted(call, decision);
   };
 
   return {
@@ -82,7 +83,7 @@ export function createCallRouting(options: CallRoutingOptions): CallRouting {
       const byRules = router.decide(input);
       const webhook = routing.new_call_webhook;
       if (!webhook) {
-        apply(call, byRules);
+        apply(call, byRules, false);
         return byRules;
       }
       waiting.add(call.callId);
@@ -119,7 +120,7 @@ export function createCallRouting(options: CallRoutingOptions): CallRouting {
         .catch(() => undefined)
         .then((answer) => {
           waiting.delete(call.callId);
-          apply(call, answer ?? byRules);
+          apply(call, answer ?? byRules, true);
         });
       return undefined;
     },
