@@ -13,7 +13,15 @@ export interface ReloadPlan {
 const liveKeys = ["routing", "sinks", "sip.allow_from"] as const;
 
 /** Keys compared one level deeper, so a change of `sip.allow_from` is not reported as `sip`. */
-const sectionsByKey: Record<string, true> = { sip: true, media: true, spool: true, mqtt: true, web: true };
+const sectionsByKey: Record<string, true> = {
+  sip: true,
+  media: true,
+  spool: true,
+  srs: true,
+  mqtt: true,
+  web: true,
+  log: true,
+};
 
 /**
  * Compares the running configuration with a newly validated one (the `reloadConfig` command,
