@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { z } from "zod";
 import { SrsError } from "../lib/index.ts";
@@ -39,7 +39,33 @@ export function loadConfig(file: string, env: Record<string, string | undefined>
   } catch (err) {
     throw new ConfigError(file, [{ key: "(file)", message: `cannot be read (${(err as Error).message})` }]);
   }
-  return parseConfig(text, file, env);
+  const config = parseConfig(text, file, env);
+  checkFilesReadable(config, file);
+  return config;
+}
+
+/**
+ * The files a configuration names must be readable when it is loaded (so `check-config` catches
+ * them and `run` fails before it touches the spool): the PEM files of `mqtt.tls`.
+ * @throws ConfigError naming the key of each unreadable file.
+ */
+function checkFilesReadable(config: AppConfig, file: string): void {
+  const tls = config.mqtt?.tls;
+  if (!tls) return;
+  const issues: ConfigIssue[] = [];
+  for (const key of ["ca", "cert", "key"] as const) {
+    const path = tls[key];
+    if (path === undefined) continue;
+    try {
+      accessSync(path, constants.R_OK);
+    } catch (err) {
+      issues.push({
+        key: `mqtt.tls.${key}`,
+        message: `${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"}); give a readable PEM file`,
+      });
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(file, issues);
 }
 
 /**
