@@ -43,7 +43,8 @@ function callStatus(
       role: s.role,
       packetsReceived: rtp?.packetsReceived ?? 0,
       packetsLost: rtp?.packetsLost ?? 0,
-      packetsInvalid: (rtp?.packetsMalformed ?? 0) + (rtp?.packetsWrongSource ?? 0),
+      packetsInvalid:
+        (rtp?.packetsMalformed ?? 0) + (rtp?.packetsWrongSource ?? 0) + (rtp?.packetsUnauthenticated ?? 0),
       jitterMs: rtp?.jitterMs ?? 0,
       level: live.has(s.streamId) ? (rtp?.level ?? 0) : 0,
       framesSpooled: sources.spool.lastIdx(s.streamId),

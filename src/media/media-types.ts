@@ -1,5 +1,6 @@
 import type { Clock, Logger } from "../lib/index.ts";
 import type { AudioCodec, FrameInput } from "../spool/index.ts";
+import type { SrtpContext } from "../srtp/index.ts";
 
 /**
  * A frame produced by an RTP receiver: exactly the spool's {@link FrameInput} (so the recorder
@@ -29,6 +30,8 @@ export interface RtpReceiverStats {
   packetsDuplicate: number;
   /** Datagrams that were not RTP (or RTCP on the RTP port) — counted and dropped. */
   packetsMalformed: number;
+  /** SRTP packets refused: authentication failed or replayed (RFC 3711 §3.3) — counted and dropped. */
+  packetsUnauthenticated: number;
   /** Datagrams from an address other than the expected/latched one — counted and dropped. */
   packetsWrongSource: number;
   /** RTP payload bytes accepted. */
@@ -133,6 +136,12 @@ export interface RtpReceiverOptions {
   onFrame: (frame: MediaFrame) => void;
   /** Receives each RFC 4733 telephone-event once (on its end bit, or when the next event starts). */
   onDtmf?: (event: DtmfEvent) => void;
+  /**
+   * SRTP context of the sender's key (SDES `a=crypto` of the offer, RFC 4568): every datagram is
+   * authenticated and decrypted (RFC 3711 §3.3) before anything else; refused ones are counted in
+   * `packetsUnauthenticated`. Absent = plain RTP.
+   */
+  srtp?: SrtpContext;
 }
 
 /** The RTP receive side of one stream (DESIGN.md §3): sockets, reorder, loss, timeline, DTMF. */
@@ -154,6 +163,8 @@ export interface RtpReceiver {
    * reason PausedPolicy (3) and DTMF is not reported.
    */
   setPaused(paused: boolean): void;
+  /** Replaces the SRTP context (the SRC re-keyed in a re-INVITE, RFC 4568 §7.1.4). */
+  setSrtp(srtp: SrtpContext | undefined): void;
   /** Gives up the holes in the reorder buffer and emits everything it holds (on BYE, re-INVITE). */
   flush(): void;
   /** Closes the sockets and stops the timers; frames still held are dropped. Idempotent. */

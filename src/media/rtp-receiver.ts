@@ -1,4 +1,5 @@
 import { type Clock, InvalidStateError, type Logger, silentLogger, systemClock } from "../lib/index.ts";
+import type { SrtpContext } from "../srtp/index.ts";
 import { MediaError } from "./errors.ts";
 import type { G711Codec } from "./g711.ts";
 import { LevelMeter } from "./level-meter.ts";
@@ -98,6 +99,8 @@ class RtpReceiverImpl implements RtpReceiver {
   #packetsReceived = 0;
   #bytesReceived = 0;
   #packetsMalformed = 0;
+  #packetsUnauthenticated = 0;
+  #srtp: SrtpContext | undefined;
   #packetsWrongSource = 0;
   #rtcpPackets = 0;
   #handlerErrors = 0;
@@ -110,6 +113,7 @@ class RtpReceiverImpl implements RtpReceiver {
   constructor(options: RtpReceiverOptions) {
     const { kinds, codec, rate } = payloadKinds(options);
     this.#port = options.port;
+    this.#srtp = options.srtp;
     this.#address = options.address;
     this.#rtcpMux = options.rtcpMux ?? false;
     this.#clock = options.clock ?? systemClock;
@@ -188,13 +192,25 @@ class RtpReceiverImpl implements RtpReceiver {
   }
 
   /** The per-datagram path: source filter, header, payload type, SSRC, jitter, reorder. */
-  #onRtp(datagram: ArrayBuffer, port: number, address: string): void {
+  #onRtp(received: ArrayBuffer, port: number, address: string): void {
     try {
       if (this.#sourceAddress !== undefined) {
         if (address !== this.#sourceAddress || (this.#sourcePort !== 0 && port !== this.#sourcePort)) {
           this.#packetsWrongSource++;
           return;
         }
+      }
+      let datagram = received;
+      if (this.#srtp !== undefined) {
+        const clear = this.#srtp.unprotect(new Uint8Array(received));
+        if (clear === undefined) {
+          this.#packetsUnauthenticated++;
+          return;
+        }
+        datagram =
+          clear.byteOffset === 0 && clear.byteLength === clear.buffer.byteLength
+            ? (clear.buffer as ArrayBuffer)
+            : (clear.slice().buffer as ArrayBuffer);
       }
       const h = this.#header;
       const result = readRtpHeader(new DataView(datagram), h);
@@ -283,6 +299,7 @@ class RtpReceiverImpl implements RtpReceiver {
       packetsLate: this.#reorder.packetsLate,
       packetsDuplicate: this.#reorder.packetsDuplicate,
       packetsMalformed: this.#packetsMalformed,
+      packetsUnauthenticated: this.#packetsUnauthenticated,
       packetsWrongSource: this.#packetsWrongSource,
       bytesReceived: this.#bytesReceived,
       jitterMs: (this.#jitter * 1000) / this.#rate,
@@ -290,6 +307,10 @@ class RtpReceiverImpl implements RtpReceiver {
       level: this.#level.level(this.#clock.wallUs()),
       rtcpPackets: this.#rtcpPackets,
     };
+  }
+
+  setSrtp(srtp: SrtpContext | undefined): void {
+    this.#srtp = srtp;
   }
 
   setPaused(paused: boolean): void {

@@ -59,6 +59,7 @@ const zeroStats: RtpReceiverStats = {
   packetsLate: 0,
   packetsDuplicate: 0,
   packetsMalformed: 0,
+  packetsUnauthenticated: 0,
   packetsWrongSource: 0,
   bytesReceived: 0,
   jitterMs: 0,

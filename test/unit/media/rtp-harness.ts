@@ -78,6 +78,7 @@ export function handled(s: RtpReceiverStats): number {
     s.packetsLate +
     s.packetsDuplicate +
     s.packetsMalformed +
+    s.packetsUnauthenticated +
     s.packetsWrongSource +
     (s.rtcpPackets ?? 0)
   );
