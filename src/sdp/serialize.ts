@@ -52,9 +52,18 @@ function toMediaDescription(media: AnswerMedia): MediaDescription {
   if (media.label !== undefined) description.label = media.label;
   if (media.ptime !== undefined) description.ptime = media.ptime;
   if (media.rtcpMux) description.rtcpMux = "rtcp-mux";
+  if (media.crypto && media.crypto.length > 0) description.crypto = media.crypto.map(cryptoLine);
   return description;
 }
 
 function ipVersion(address: string): number {
   return address.includes(":") ? 6 : 4;
+}
+
+/** Splits an `a=crypto` value (`TAG SUITE KEY-PARAMS [SESSION-PARAMS…]`, RFC 4568 §9.1) into sdp-transform's fields. */
+function cryptoLine(value: string): NonNullable<MediaDescription["crypto"]>[number] {
+  const [tag = "1", suite = "", config = "", ...session] = value.trim().split(/\s+/);
+  const line: NonNullable<MediaDescription["crypto"]>[number] = { id: Number(tag), suite, config };
+  if (session.length > 0) line.sessionConfig = session.join(" ");
+  return line;
 }

@@ -76,6 +76,8 @@ export interface AnswerMedia {
   ptime?: number;
   /** Write `a=rtcp-mux` when true. */
   rtcpMux?: boolean;
+  /** `a=crypto` values to write (RFC 4568 §9.1: `TAG SUITE inline:KEY…`), for `RTP/SAVP` answers. */
+  crypto?: string[];
 }
 
 /** Input of `buildSdp`. */

@@ -13,6 +13,7 @@ import type {
   Spool,
   StreamRecord,
 } from "../spool/index.ts";
+import { SrtpContext, type SrtpKeyMaterial } from "../srtp/index.ts";
 import type { MediaDecision } from "./answer.ts";
 import { assignRoles, type RoleRule } from "./roles.ts";
 import type {
@@ -133,6 +134,11 @@ export class RecordingSession {
     }));
   }
 
+  /** The decision behind each current stream, by m-line index (a re-offer keeps our SRTP answer key). */
+  decisions(): Map<number, MediaDecision> {
+    return new Map([...this.#streams].map(([index, s]) => [index, s.decision]));
+  }
+
   /** RTP port bound per m-line index, for the SDP answer. */
   ports(): Map<number, number> {
     return new Map([...this.#streams].map(([index, s]) => [index, s.port]));
@@ -199,6 +205,11 @@ export class RecordingSession {
     for (const d of decisions) {
       const s = this.#streams.get(d.offer.index);
       if (!s) continue;
+      if (d.srtp && !sameKey(d.srtp.remote, s.decision.srtp?.remote)) {
+        s.receiver.setSrtp(new SrtpContext(d.srtp.remote));
+      } else if (!d.srtp && s.decision.srtp) {
+        s.receiver.setSrtp(undefined);
+      }
       s.decision = d;
       s.sdpPaused = d.direction === "inactive" || d.offer.address === "0.0.0.0";
       this.#applyPause(s, { reason: "sip" });
@@ -344,6 +355,7 @@ export class RecordingSession {
         clock: this.#ctx.clock,
         logger: this.#ctx.logger,
         onFrame: (frame) => this.#onFrame(active, frame),
+        ...(decision.srtp ? { srtp: new SrtpContext(decision.srtp.remote) } : {}),
       }),
     );
     if (this.#policyPause) {
@@ -463,4 +475,14 @@ export class RecordingSession {
       ]),
     );
   }
+}
+
+/** Whether two SDES keys are the same (a re-offer that keeps the SRC's key keeps the SRTP context and its replay window). */
+function sameKey(a: SrtpKeyMaterial, b: SrtpKeyMaterial | undefined): boolean {
+  return (
+    b !== undefined &&
+    a.profile === b.profile &&
+    Buffer.from(a.masterKey).equals(Buffer.from(b.masterKey)) &&
+    Buffer.from(a.masterSalt).equals(Buffer.from(b.masterSalt))
+  );
 }

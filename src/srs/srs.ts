@@ -5,7 +5,7 @@ import type { IncomingRequest } from "../sip/index.ts";
 import { SipStatusError } from "../sip/index.ts";
 import type { RecordingBody, RecordingMetadata } from "../siprec/index.ts";
 import { extractCorrelation, mergeMetadata, parseMetadata, splitRecordingBody } from "../siprec/index.ts";
-import { answerMedia, decideMedia, type MediaDecision } from "./answer.ts";
+import { answerMedia, decideMedia, type MediaDecision, type OfferContext } from "./answer.ts";
 import { buildAnswerSdp } from "./answer-sdp.ts";
 import { RecordingSession, type SessionContext } from "./recording-session.ts";
 import type { Admission, SrsObserverEvents, SrsOptions } from "./srs-types.ts";
@@ -108,8 +108,8 @@ export function createSrs(options: SrsOptions): Srs {
     const body = splitBody(req, true);
     const offered = parseOffer(req, body.sdp);
     const metadata = body.metadata ? parseMetadataOr400(req, body.metadata.xml) : undefined;
-    const decisions = decideMedia(offered);
-    if (!decisions.some((d) => d.audio)) refuse(req, 488, "No Acceptable Media (PCMU or PCMA audio needed)");
+    const decisions = decideMedia(offered, offerContext(req));
+    if (!decisions.some((d) => d.audio)) refuse(req, 488, noMediaReason(decisions));
     const m = req.message;
     const session = new RecordingSession(ctx, {
       sipCallId: m.callId ?? "",
@@ -186,8 +186,8 @@ export function createSrs(options: SrsOptions): Srs {
       return;
     }
     const offered = parseOffer(req, body.sdp);
-    const decisions = decideMedia(offered);
-    if (!decisions.some((d) => d.audio)) refuse(req, 488, "No Acceptable Media (PCMU or PCMA audio needed)");
+    const decisions = decideMedia(offered, offerContext(req), session.decisions());
+    if (!decisions.some((d) => d.audio)) refuse(req, 488, noMediaReason(decisions));
     if (!session.sameMedia(decisions)) {
       try {
         await session.replaceMedia(decisions, offered);
@@ -289,6 +289,20 @@ export function createSrs(options: SrsOptions): Srs {
       byDialog.clear();
     },
   };
+}
+
+/** SDES-SRTP only over TLS signalling (RFC 4568 §8.3): the keys travel in the SDP. */
+function offerContext(req: IncomingRequest): OfferContext {
+  return { secureSignalling: req.local.transport === "tls" };
+}
+
+/** The 488's reason phrase: what the SRC must change. */
+function noMediaReason(decisions: MediaDecision[]): string {
+  if (decisions.some((d) => d.refusal === "srtp-needs-tls"))
+    return "Not Acceptable Here (SRTP needs TLS signalling: use sips: or transport=tls)";
+  if (decisions.some((d) => d.refusal === "srtp-unsupported"))
+    return "Not Acceptable Here (SRTP suite not supported: AES_CM_128_HMAC_SHA1_80 or _32)";
+  return "No Acceptable Media (PCMU or PCMA audio needed)";
 }
 
 function reasonFor(status: number, detail: string): string {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { OfferedMedia } from "../../../src/sdp/index.ts";
-import { answerDirection, decideMedia } from "../../../src/srs/index.ts";
+import { buildSdp, type OfferedMedia } from "../../../src/sdp/index.ts";
+import { answerDirection, answerMedia, decideMedia } from "../../../src/srs/index.ts";
+import { formatCryptoAttribute, generateKeyMaterial, parseCryptoAttribute } from "../../../src/srtp/index.ts";
 
 function audio(
   index: number,
@@ -67,5 +68,57 @@ describe("SDP answer decisions (RFC 7866 §7.1, RFC 3264 §6)", () => {
       [2, null],
       [3, null],
     ]);
+  });
+});
+
+describe("SDES-SRTP offers (RFC 4568, RFC 3711)", () => {
+  const srcKey = generateKeyMaterial("AES_CM_128_HMAC_SHA1_80");
+  const savp = (crypto: string[]) => audio(0, [[0, "PCMU"]], { proto: "RTP/SAVP", crypto });
+
+  it("refuses SRTP over plain signalling, saying TLS is needed", () => {
+    const [d] = decideMedia([savp([formatCryptoAttribute(1, srcKey)])], { secureSignalling: false });
+    expect(d?.audio).toBeUndefined();
+    expect(d?.refusal).toBe("srtp-needs-tls");
+  });
+
+  it("over TLS accepts the first supported suite and answers RTP/SAVP with our own key under the offer's tag", () => {
+    const offered = ["1 F8_128_HMAC_SHA1_80 inline:AAAA", formatCryptoAttribute(2, srcKey)];
+    const [d] = decideMedia([savp(offered)], { secureSignalling: true });
+    expect(d?.audio?.encoding).toBe("PCMU");
+    expect(d?.srtp?.tag).toBe(2);
+    expect(Buffer.from(d?.srtp?.remote.masterKey ?? []).equals(Buffer.from(srcKey.masterKey))).toBe(true);
+    const [answer] = answerMedia(d ? [d] : [], new Map([[0, 40000]]));
+    expect(answer?.proto).toBe("RTP/SAVP");
+    const ours = parseCryptoAttribute(answer?.crypto?.[0] ?? "");
+    expect(ours.tag).toBe(2);
+    expect(ours.profile).toBe("AES_CM_128_HMAC_SHA1_80");
+    expect(Buffer.from(ours.key.masterKey).equals(Buffer.from(srcKey.masterKey))).toBe(false);
+    const sdp = buildSdp({
+      origin: { username: "-", sessionId: "1", sessionVersion: 1, address: "192.0.2.1" },
+      address: "192.0.2.1",
+      media: answer ? [answer] : [],
+    });
+    expect(sdp).toContain("m=audio 40000 RTP/SAVP 0");
+    expect(sdp).toContain(`a=crypto:${answer?.crypto?.[0]}`);
+  });
+
+  it("refuses an SRTP m-line whose suites are all unsupported", () => {
+    const [d] = decideMedia([savp(["1 AEAD_AES_256_GCM inline:AAAA"])], { secureSignalling: true });
+    expect(d?.refusal).toBe("srtp-unsupported");
+  });
+
+  it("keeps our answer key across a re-offer, while taking the SRC's new key", () => {
+    const [first] = decideMedia([savp([formatCryptoAttribute(1, srcKey)])], { secureSignalling: true });
+    const rekeyed = generateKeyMaterial("AES_CM_128_HMAC_SHA1_80");
+    const previous = new Map(first ? [[0, first]] : []);
+    const [second] = decideMedia(
+      [savp([formatCryptoAttribute(1, rekeyed)])],
+      { secureSignalling: true },
+      previous,
+    );
+    expect(second?.srtp?.local).toBe(first?.srtp?.local);
+    expect(Buffer.from(second?.srtp?.remote.masterKey ?? []).equals(Buffer.from(rekeyed.masterKey))).toBe(
+      true,
+    );
   });
 });
