@@ -18,4 +18,18 @@ export type {
   SerializableMetadata,
   StreamBinding,
 } from "./metadata-types.ts";
+export {
+  applyForwardOverrides,
+  buildRecordingMetadata,
+  type ForwardOverrides,
+  type OutboundParticipant,
+  type OutboundParticipantRole,
+  type OutboundSessionIdentifiers,
+  type OutboundStream,
+  type OverriddenParties,
+  type PartyOverride,
+  REPLAY_NAMESPACE,
+  type RecordingMetadataInput,
+  type ReplaySpan,
+} from "./outbound-metadata.ts";
 export { type VendorQuirk, vendorQuirks } from "./vendor-quirks.ts";
