@@ -21,9 +21,10 @@ interface AckWait {
 }
 
 /**
- * A UAS dialog (RFC 3261 §12.1.1). After each 2xx to an INVITE it retransmits the 2xx (T1,
- * doubling up to T2) until the ACK with the same CSeq arrives (§13.3.1.4); with no ACK within
- * 64·T1 it terminates with `no-ack`. The first ACK moves it from `early` to `confirmed`.
+ * A dialog as seen by its UAS side (RFC 3261 §12.1.1): after each 2xx we send to an INVITE (the
+ * initial one, or a re-INVITE inside a UAC dialog) it retransmits the 2xx (T1, doubling up to T2)
+ * until the ACK with the same CSeq arrives (§13.3.1.4); with no ACK within 64·T1 it terminates with
+ * `no-ack`. The first ACK moves it from `early` to `confirmed`.
  */
 export class DialogImpl extends TypedEmitter<DialogEvents> implements Dialog {
   readonly id: string;
@@ -34,14 +35,21 @@ export class DialogImpl extends TypedEmitter<DialogEvents> implements Dialog {
   #state: DialogState = "early";
   #ackWait: AckWait | undefined;
 
-  /** @internal Created by the dialog layer. */
-  constructor(callId: string, localTag: string, remoteTag: string, context: DialogContext) {
+  /** @internal Created by the dialog layer; a UAC dialog starts `confirmed` (we sent the ACK). */
+  constructor(
+    callId: string,
+    localTag: string,
+    remoteTag: string,
+    context: DialogContext,
+    initialState: DialogState = "early",
+  ) {
     super();
     this.id = dialogId(callId, localTag, remoteTag);
     this.callId = callId;
     this.localTag = localTag;
     this.remoteTag = remoteTag;
     this.#context = context;
+    this.#state = initialState;
   }
 
   get state(): DialogState {

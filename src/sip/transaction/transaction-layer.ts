@@ -5,13 +5,18 @@ import { SipRequest } from "../message/request.ts";
 import type { SipResponse } from "../message/response.ts";
 import { serializeMessage } from "../message/serialize.ts";
 import type { SipMessage } from "../message/sip-message.ts";
+import { SipTransportError } from "../transport/errors.ts";
+import type { SipNextHop } from "../transport/next-hop.ts";
 import type { InboundFlow, SendTarget } from "../transport/transport.ts";
-import type { TransportLayer } from "../transport/transport-layer.ts";
+import type { OutboundFlow, TransportLayer } from "../transport/transport-layer.ts";
+import type { ClientTx, ClientTxContext, ClientTxUser } from "./client-tx.ts";
+import { InviteClientTx } from "./invite-client-tx.ts";
 import { InviteServerTx } from "./invite-server-tx.ts";
+import { NonInviteClientTx } from "./non-invite-client-tx.ts";
 import { NonInviteServerTx } from "./non-invite-server-tx.ts";
 import type { ServerTx, ServerTxContext, ServerTxEnd } from "./server-tx.ts";
 import type { SipTimers } from "./timers.ts";
-import { serverTxKey } from "./tx-key.ts";
+import { clientTxKey, newBranch, serverTxKey } from "./tx-key.ts";
 
 /** Options of {@link TransactionLayer}. */
 export interface TransactionLayerOptions {
@@ -21,7 +26,7 @@ export interface TransactionLayerOptions {
   timers: SipTimers;
   /** Logger. */
   logger: Logger;
-  /** `Server` header value added to every response that has none. */
+  /** `Server` header value added to every response that has none, `User-Agent` to every request. */
   userAgent?: string;
 }
 
@@ -35,18 +40,26 @@ export interface TransactionUser {
   onMalformed(request: SipRequest, reason: string, flow: InboundFlow): void;
   /** A transaction ended (e.g. `transport` failure before a final response). */
   onTerminated(tx: ServerTx, end: ServerTxEnd): void;
+  /**
+   * A response that matches no client transaction (RFC 3261 §17.1.3). A 2xx to an INVITE whose
+   * transaction has ended still needs its ACK re-sent by the dialog (§13.2.2.4).
+   */
+  onStrayResponse?(response: SipResponse): void;
 }
 
 /**
- * The transaction layer (RFC 3261 §17.2): matches requests to server transactions (§17.2.3),
- * absorbs retransmissions, creates INVITE / non-INVITE server transactions, and hands new requests
- * to the transaction user. Subscribes itself to the transport layer (sipgo `NewTransactionLayer`).
+ * The transaction layer (RFC 3261 §17): matches requests to server transactions (§17.2.3), absorbs
+ * retransmissions, creates INVITE / non-INVITE server transactions and hands new requests to the
+ * transaction user; runs client transactions (§17.1) and matches responses to them (§17.1.3).
+ * Subscribes itself to the transport layer (sipgo `NewTransactionLayer`).
  */
 export class TransactionLayer {
   readonly #transport: TransportLayer;
   readonly #options: TransactionLayerOptions;
   readonly #transactions = new Map<string, ServerTx>();
   readonly #context: ServerTxContext;
+  readonly #clients = new Map<string, ClientTx>();
+  readonly #clientContext: ClientTxContext;
   #user: TransactionUser | undefined;
   /** Responses sent per status code (first transmissions, stateless included). */
   readonly responsesByStatus: Record<string, number> = {};
@@ -64,7 +77,18 @@ export class TransactionLayer {
         this.#user?.onTerminated(tx, end);
       },
     };
+    this.#clientContext = {
+      clock: options.clock,
+      timers: options.timers,
+      logger: options.logger,
+      send: (bytes, target) => this.#transport.send(bytes, target),
+      serialize: (request) => this.serializeRequest(request),
+      onTerminated: (tx) => {
+        if (this.#clients.get(tx.key) === tx) this.#clients.delete(tx.key);
+      },
+    };
     transport.onMessage((message, flow) => this.#handle(message, flow));
+    transport.onConnectionClosed((flow) => this.#connectionClosed(flow));
   }
 
   /** Registers the transaction user (the UA core). */
@@ -72,9 +96,59 @@ export class TransactionLayer {
     this.#user = user;
   }
 
-  /** Number of live transactions. */
+  /** Number of live transactions, server and client. */
   get size(): number {
-    return this.#transactions.size;
+    return this.#transactions.size + this.#clients.size;
+  }
+
+  /**
+   * Finds or opens the way to `target` (see {@link TransportLayer.open}).
+   * @throws SipTransportError (SIP_TRANSPORT) when it cannot be reached (callers answer a local 503).
+   */
+  open(target: SipNextHop): Promise<OutboundFlow> {
+    return this.#transport.open(target);
+  }
+
+  /**
+   * Starts a client transaction (RFC 3261 §17.1) for `request` over `flow`: INVITE gets an INVITE
+   * client transaction, anything else (but ACK) a non-INVITE one. A top Via with a new branch and
+   * `rport` (RFC 3581) is added unless the request has a Via already (a CANCEL carries its INVITE's,
+   * RFC 3261 §9.1).
+   */
+  startClient(request: SipRequest, flow: OutboundFlow, user: ClientTxUser): ClientTx {
+    if (!request.headers.has("via")) request.headers.prepend("Via", viaValue(flow, newBranch()));
+    const key = clientTxKey(request) ?? "";
+    const tx =
+      request.method === "INVITE"
+        ? new InviteClientTx(key, request, flow.sendTarget, this.#clientContext, user)
+        : new NonInviteClientTx(key, request, flow.sendTarget, this.#clientContext, user);
+    this.#clients.set(key, tx);
+    tx.start();
+    return tx;
+  }
+
+  /**
+   * Sends the ACK of a 2xx (RFC 3261 §13.2.2.4): outside any transaction, with a Via of its own
+   * (new branch). Returns a function that sends the same bytes again, for each retransmission of the
+   * 2xx.
+   */
+  sendAck(ack: SipRequest, flow: OutboundFlow): () => void {
+    ack.headers.delete("via");
+    ack.headers.prepend("Via", viaValue(flow, newBranch()));
+    const bytes = this.serializeRequest(ack);
+    const send = (): void => {
+      this.#transport.send(bytes, flow.sendTarget);
+    };
+    send();
+    return send;
+  }
+
+  /** Serializes a request as it goes on the wire (with the `User-Agent` header). */
+  serializeRequest(request: SipRequest): Uint8Array {
+    const userAgent = this.#options.userAgent;
+    if (userAgent !== undefined && !request.headers.has("user-agent"))
+      request.headers.append("User-Agent", userAgent);
+    return serializeMessage(request);
   }
 
   /** The INVITE server transaction a CANCEL targets (RFC 3261 §9.2: same key with method INVITE). */
@@ -102,15 +176,39 @@ export class TransactionLayer {
     return serializeMessage(response);
   }
 
-  /** Terminates every transaction and clears its timers. */
+  /** Terminates every transaction and clears its timers; pending client requests get a local 503. */
   close(): void {
     for (const tx of [...this.#transactions.values()]) tx.terminate("closed");
     this.#transactions.clear();
+    for (const tx of [...this.#clients.values()]) tx.transportError(new SipTransportError("stack closed"));
+    this.#clients.clear();
+  }
+
+  /** A response: to its client transaction (RFC 3261 §17.1.3), else to the TU as stray. */
+  #handleResponse(response: SipResponse): void {
+    const key = clientTxKey(response);
+    const tx = key === undefined ? undefined : this.#clients.get(key);
+    if (tx) {
+      tx.receiveResponse(response);
+      return;
+    }
+    if (this.#user?.onStrayResponse) this.#user.onStrayResponse(response);
+    else this.#options.logger.debug("dropped response without transaction", { status: response.status });
+  }
+
+  /** A TCP/TLS connection closed: client transactions waiting on it fail with a local 503. */
+  #connectionClosed(flow: InboundFlow): void {
+    for (const tx of [...this.#clients.values()]) {
+      const target = tx.target;
+      if (target.listener === flow.listener && target.connectionId === flow.connectionId) {
+        tx.transportError(new SipTransportError("connection closed before the final response"));
+      }
+    }
   }
 
   #handle(message: SipMessage, flow: InboundFlow): void {
     if (!(message instanceof SipRequest)) {
-      this.#options.logger.debug("dropped response: no client transactions", { status: message.status });
+      this.#handleResponse(message);
       return;
     }
     const user = this.#user;
@@ -160,4 +258,11 @@ export class TransactionLayer {
     }
     return this.#transport.send(bytes, target);
   }
+}
+
+/** The Via of a request we send over `flow` (RFC 3261 §8.1.1.7, §18.1.1; `rport` per RFC 3581 §3). */
+function viaValue(flow: OutboundFlow, branch: string): string {
+  const { address, port } = flow.local;
+  const host = address.includes(":") ? `[${address}]` : address;
+  return `SIP/2.0/${flow.target.transport.toUpperCase()} ${host}:${port};branch=${branch};rport`;
 }

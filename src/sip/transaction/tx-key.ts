@@ -1,5 +1,7 @@
+import { randomHex } from "../../lib/index.ts";
 import { SipParseError } from "../message/errors.ts";
 import type { SipRequest } from "../message/request.ts";
+import type { SipMessage } from "../message/sip-message.ts";
 
 /** The RFC 3261 branch magic cookie (§8.1.1.7): branches starting with it identify transactions. */
 export const branchMagicCookie = "z9hG4bK";
@@ -37,4 +39,26 @@ export function serverTxKey(request: SipRequest, method?: string): TxKeyResult {
     if (err instanceof SipParseError) return { ok: false, reason: "Malformed Transaction Header" };
     throw err;
   }
+}
+
+/**
+ * Builds a client transaction key (RFC 3261 §17.1.3): the branch of the top Via plus the CSeq method
+ * (a CANCEL shares its INVITE's branch but is its own transaction). `undefined` when the message has
+ * no branch or CSeq (it then matches no client transaction).
+ */
+export function clientTxKey(message: SipMessage): string | undefined {
+  try {
+    const branch = message.via[0]?.branch;
+    const method = message.cseq?.method;
+    if (branch === undefined || method === undefined) return undefined;
+    return `${branch}|${method}`;
+  } catch (err) {
+    if (err instanceof SipParseError) return undefined;
+    throw err;
+  }
+}
+
+/** A new RFC 3261 branch (§8.1.1.7): the magic cookie plus 80 random bits, unique per transaction. */
+export function newBranch(): string {
+  return `${branchMagicCookie}${randomHex(10)}`;
 }

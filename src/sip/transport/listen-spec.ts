@@ -1,7 +1,12 @@
 import { SipTransportError } from "./errors.ts";
 
-/** Transports this stack listens on (RFC 3261 §18). */
-export type SipTransportName = "udp" | "tcp";
+/** Transports this stack listens on and sends over (RFC 3261 §18; TLS per §26.2, RFC 5246). */
+export type SipTransportName = "udp" | "tcp" | "tls";
+
+/** Whether `transport` is a stream transport (TCP or TLS): framed by Content-Length, no retransmissions. */
+export function isStreamTransport(transport: SipTransportName): boolean {
+  return transport !== "udp";
+}
 
 /** An address on one transport (a peer, or our own socket). */
 export interface SipEndpoint {
@@ -24,7 +29,8 @@ export interface ListenSpec {
 }
 
 /**
- * Parses `"udp:0.0.0.0:5060"`, `"tcp:127.0.0.1:0"` or `"udp:[::1]:5060"` (config `sip.listen`).
+ * Parses `"udp:0.0.0.0:5060"`, `"tcp:127.0.0.1:0"`, `"tls:0.0.0.0:5061"` or `"udp:[::1]:5060"`
+ * (config `sip.listen`). A `tls` listener needs `SipStackOptions.tls` (certificate and key).
  * @throws SipTransportError (SIP_TRANSPORT) naming the bad part (transport, host or port).
  */
 export function parseListenSpec(text: string): ListenSpec {
@@ -34,9 +40,9 @@ export function parseListenSpec(text: string): ListenSpec {
     throw new SipTransportError(`listen spec "${text}" is not transport:host:port (e.g. "udp:0.0.0.0:5060")`);
   }
   const transport = text.slice(0, first).toLowerCase();
-  if (transport !== "udp" && transport !== "tcp") {
+  if (transport !== "udp" && transport !== "tcp" && transport !== "tls") {
     throw new SipTransportError(
-      `listen spec "${text}": unsupported transport "${text.slice(0, first)}" (udp or tcp)`,
+      `listen spec "${text}": unsupported transport "${text.slice(0, first)}" (udp, tcp or tls)`,
     );
   }
   let host = text.slice(first + 1, last);

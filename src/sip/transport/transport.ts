@@ -3,6 +3,7 @@ import { errorMessage } from "../../lib/index.ts";
 import { SipParseError } from "../message/errors.ts";
 import type { SipMessage } from "../message/sip-message.ts";
 import type { ListenSpec, SipEndpoint, SipTransportName } from "./listen-spec.ts";
+import type { SipTlsOptions } from "./tls.ts";
 
 /**
  * Where to send a response or retransmission: the listener (and, for streams, the connection) a
@@ -39,12 +40,16 @@ export interface TransportReceiver {
   onMessage(message: SipMessage, flow: InboundFlow): void;
   /** Bytes were not a SIP message (the transport already dropped them and kept reading). */
   onParseError(error: SipParseError, flow: InboundFlow): void;
+  /** A stream connection closed (peer, error, idle sweep or shutdown); `flow` is its last flow. */
+  onClosed(flow: InboundFlow): void;
 }
 
 /** What every transport is built with. */
 export interface TransportOptions {
-  /** Spec to bind. */
+  /** Spec to bind (for a client-only stream transport: its transport, a wildcard host and port 0). */
   spec: ListenSpec;
+  /** Whether to listen on `spec`; `false` for a stream transport that only opens outbound connections. */
+  listen: boolean;
   /** Index of this listener, echoed in every {@link InboundFlow}. */
   listener: number;
   /** Where inbound messages go. */
@@ -57,6 +62,10 @@ export interface TransportOptions {
   clock: Clock;
   /** Stream connections idle this long are closed, ms. */
   idleTimeoutMs: number;
+  /** Outbound connections (TCP connect + TLS handshake) taking longer fail, ms. */
+  connectTimeoutMs: number;
+  /** Certificate, key and CA for TLS listeners and TLS client connections. */
+  tls: SipTlsOptions | undefined;
 }
 
 /** Returns `err` as a `SipParseError` (a parser bug on hostile input must not kill a read loop). */
@@ -65,7 +74,7 @@ export function asParseError(err: unknown): SipParseError {
   return new SipParseError(`parser failure: ${errorMessage(err)}`, 0, { cause: err });
 }
 
-/** One listening socket of a transport (RFC 3261 §18): UDP or TCP. */
+/** One listening socket of a transport (RFC 3261 §18): UDP, TCP or TLS. */
 export interface SipTransport {
   /** Transport name. */
   readonly name: SipTransportName;

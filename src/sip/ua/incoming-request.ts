@@ -5,7 +5,7 @@ import type { SipRequest } from "../message/request.ts";
 import type { SipResponse } from "../message/response.ts";
 import type { ServerTx } from "../transaction/server-tx.ts";
 import type { SipEndpoint } from "../transport/listen-spec.ts";
-import type { IncomingRequest, ReplyOptions } from "./sip-stack-types.ts";
+import type { IncomingRequest, ReplyOptions } from "./request-types.ts";
 
 /** What an incoming request needs from the UA core. */
 export interface IncomingRequestCore {
@@ -14,6 +14,9 @@ export interface IncomingRequestCore {
   /** Starts retransmitting a 2xx until its ACK (RFC 3261 §13.3.1.4). */
   retransmitUntilAck(dialog: DialogImpl, response: SipResponse, tx: ServerTx): void;
 }
+
+/** Adjusts the options of a reply before it is built (e.g. session-timer headers on a 2xx, RFC 4028 §9). */
+export type ReplyHook = (status: number, options: ReplyOptions) => ReplyOptions;
 
 /**
  * The {@link IncomingRequest} given to handlers: replies go through the server transaction; a 2xx
@@ -30,6 +33,7 @@ export class IncomingRequestImpl implements IncomingRequest {
   readonly #tx: ServerTx;
   readonly #core: IncomingRequestCore;
   readonly #abort = new AbortController();
+  #hook: ReplyHook | undefined;
 
   constructor(
     request: SipRequest,
@@ -57,10 +61,16 @@ export class IncomingRequestImpl implements IncomingRequest {
     return this.#tx.finalSent || this.#tx.state === "terminated";
   }
 
-  reply(status: number, reason?: string, options: ReplyOptions = {}): DialogImpl | undefined {
+  /** @internal Sets the hook that adjusts every reply's options (one hook; a second call replaces it). */
+  setReplyHook(hook: ReplyHook): void {
+    this.#hook = hook;
+  }
+
+  reply(status: number, reason?: string, replyOptions: ReplyOptions = {}): DialogImpl | undefined {
     if (this.finished) {
       throw new InvalidStateError(`${this.message.method} already answered or its transaction ended`);
     }
+    const options = this.#hook ? this.#hook(status, replyOptions) : replyOptions;
     const hasToTag = this.message.to?.tag !== undefined;
     const response = buildResponse(this.message, status, reason, {
       ...options,

@@ -1,8 +1,19 @@
 import type { Clock, Logger } from "../../lib/index.ts";
-import type { Dialog } from "../dialog/dialog-types.ts";
-import type { SipRequest } from "../message/request.ts";
 import type { SipTimers } from "../transaction/timers.ts";
-import type { ListenSpec, SipEndpoint } from "../transport/listen-spec.ts";
+import type { ListenSpec } from "../transport/listen-spec.ts";
+import type { SipNextHop } from "../transport/next-hop.ts";
+import type { SipTlsOptions } from "../transport/tls.ts";
+import type { RequestHandler } from "./request-types.ts";
+import type {
+  ClientRequest,
+  InviteInit,
+  InviteResult,
+  OptionsPinger,
+  OutgoingRequestInit,
+  PingOptions,
+} from "./uac-types.ts";
+
+export type { IncomingRequest, ReplyOptions, RequestHandler } from "./request-types.ts";
 
 /** Options of {@link createSipStack}. */
 export interface SipStackOptions {
@@ -16,10 +27,25 @@ export interface SipStackOptions {
   timers?: Partial<SipTimers>;
   /** Largest accepted message, bytes. @default 65535 */
   maxMessageBytes?: number;
-  /** Value of the `Server` header on our responses; none when unset. */
+  /** Value of the `Server` header on our responses and `User-Agent` on our requests; none when unset. */
   userAgent?: string;
-  /** Idle TCP connections are closed after this long without traffic, ms. @default 300000 */
+  /** Idle TCP/TLS connections are closed after this long without traffic, ms. @default 300000 */
   tcpIdleTimeoutMs?: number;
+  /**
+   * TLS certificate, key and CA (PEM text): needed by `tls:` listeners; outbound TLS connections verify
+   * servers against `ca` and offer the certificate as client certificate (RFC 3261 §26.2, RFC 5922).
+   */
+  tls?: SipTlsOptions;
+  /**
+   * Outbound TCP connect plus TLS handshake time limit, ms; a slower target fails like a refused one
+   * (local 503, RFC 3263 §4.3). @default 10000
+   */
+  connectTimeoutMs?: number;
+  /**
+   * Address put in Via sent-by and Contact of our requests (e.g. a public address in front of NAT).
+   * @default the listener's address; for a wildcard listener the local address of the route to the target
+   */
+  advertisedAddress?: string;
 }
 
 /** Counters of the stack since start. */
@@ -34,43 +60,10 @@ export interface SipStats {
   responsesByStatus: Record<string, number>;
 }
 
-/** Options of {@link IncomingRequest.reply}. */
-export interface ReplyOptions {
-  /** Extra headers (an array gives one line per value). */
-  headers?: Record<string, string | string[]>;
-  /** Body; a string is encoded as UTF-8. */
-  body?: Uint8Array | string;
-  /** Content-Type of the body. */
-  contentType?: string;
-}
-
-/** A request handed to a {@link RequestHandler}, with its server transaction behind `reply`. */
-export interface IncomingRequest {
-  /** The request as received. */
-  readonly message: SipRequest;
-  /** Where it came from. */
-  readonly source: SipEndpoint;
-  /** Our socket it arrived on (use for Contact). */
-  readonly local: SipEndpoint;
-  /** The dialog of an in-dialog request (BYE, re-INVITE, UPDATE, INFO), matched by Call-ID + tags. */
-  readonly dialog: Dialog | undefined;
-  /**
-   * Sends a provisional or final response through the server transaction. A 2xx to an initial
-   * INVITE creates and returns the Dialog (adding a To tag unless present).
-   * @throws InvalidStateError (INVALID_STATE) when a final response was already sent.
-   */
-  reply(status: number, reason?: string, options?: ReplyOptions): Dialog | undefined;
-  /** Aborted when CANCEL (or a transport failure) ended a pending INVITE; the stack already sent 487. */
-  readonly cancelled: AbortSignal;
-}
-
 /**
- * Handles one request. May be async. Throw `SipStatusError` to answer that status; any other
- * error answers 500; returning without a final response answers 500.
+ * A running SIP stack: transports (UDP, TCP, TLS), server and client transactions (RFC 3261 §17),
+ * dialogs (§12), request routing as UAS and requests, INVITEs and OPTIONS pings as UAC.
  */
-export type RequestHandler = (request: IncomingRequest) => void | Promise<void>;
-
-/** A running SIP UAS stack: transports, transactions (RFC 3261 §17), dialogs (§12) and routing. */
 export interface SipStack {
   /**
    * Binds every listener.
@@ -85,4 +78,24 @@ export interface SipStack {
   onRequest(method: string, handler: RequestHandler): void;
   /** Counters since start. */
   stats(): SipStats;
+  /**
+   * Sends an out-of-dialog request (OPTIONS, MESSAGE, …) to `target` in a non-INVITE client transaction
+   * (RFC 3261 §8.1, §17.1.2). Over TCP/TLS it reuses an open connection to the target or opens one;
+   * a connect or TLS failure gives a local 503.
+   * @throws TypeError for INVITE (use `invite`), ACK and CANCEL.
+   */
+  request(target: SipNextHop, init: OutgoingRequestInit): ClientRequest;
+  /**
+   * Sends an INVITE (RFC 3261 §13.2) with session timers (RFC 4028) unless disabled; a 2xx creates a
+   * confirmed `UacDialog` (ACK sent, §13.2.2.4), a 422 is retried once more with the peer's Min-SE.
+   * Resolves with the final response (never rejects: timeouts and transport failures are local
+   * 408/503 responses, a cancelled INVITE ends with 487).
+   */
+  invite(target: SipNextHop, init: InviteInit): Promise<InviteResult>;
+  /**
+   * Starts pinging `target` with OPTIONS every `intervalMs` and reporting up/down changes; `close()`
+   * stops every pinger.
+   * @throws InvalidStateError (INVALID_STATE) once the stack is closed.
+   */
+  ping(target: SipNextHop, options: PingOptions): OptionsPinger;
 }

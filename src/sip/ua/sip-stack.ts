@@ -1,6 +1,8 @@
 import {
+  type Clock,
   errorCode,
   errorMessage,
+  InvalidStateError,
   type Logger,
   randomHex,
   silentLogger,
@@ -11,25 +13,47 @@ import { buildResponse } from "../message/build-response.ts";
 import type { SipParseError } from "../message/errors.ts";
 import { defaultMaxMessageBytes } from "../message/parser.ts";
 import { SipRequest } from "../message/request.ts";
+import type { SipResponse } from "../message/response.ts";
 import type { ServerTx, ServerTxEnd } from "../transaction/server-tx.ts";
 import { resolveTimers } from "../transaction/timers.ts";
 import { TransactionLayer } from "../transaction/transaction-layer.ts";
 import type { ListenSpec } from "../transport/listen-spec.ts";
+import type { SipNextHop } from "../transport/next-hop.ts";
 import type { InboundFlow } from "../transport/transport.ts";
 import { TransportLayer } from "../transport/transport-layer.ts";
+import { ClientRequestImpl } from "./client-request.ts";
 import { SipStatusError } from "./errors.ts";
 import { IncomingRequestImpl } from "./incoming-request.ts";
+import { OptionsPingerImpl } from "./options-pinger.ts";
+import { asNameAddr, buildRequest, uriHost } from "./request-builder.ts";
 import type { RequestHandler, SipStack, SipStackOptions, SipStats } from "./sip-stack-types.ts";
+import { UacDialogImpl } from "./uac-dialog.ts";
+import { type InviteContext, sendInvite } from "./uac-invite.ts";
+import type {
+  ClientRequest,
+  InviteInit,
+  InviteResult,
+  OptionsPinger,
+  OutgoingRequestInit,
+  PingOptions,
+} from "./uac-types.ts";
 
-/** Default idle timeout of TCP connections, ms. */
+/** Default idle timeout of TCP/TLS connections, ms. */
 const defaultTcpIdleTimeoutMs = 300_000;
+
+/** Default outbound connect (+ TLS handshake) limit, ms. */
+const defaultConnectTimeoutMs = 10_000;
+
+/** Methods `request` refuses: INVITE has `invite`, ACK and CANCEL are sent by the stack. */
+const notForRequest = new Set(["INVITE", "ACK", "CANCEL"]);
 
 /** Methods the stack answers itself (never passed to handlers). */
 const internalMethods = new Set(["ACK", "CANCEL"]);
 
 /**
- * Creates a SIP UAS stack (RFC 3261): UDP/TCP listeners, server transactions (§17.2), dialogs (§12)
- * and a method router with one handler per method. Call `start()` to bind.
+ * Creates a SIP stack (RFC 3261): UDP/TCP/TLS listeners, server and client transactions (§17), dialogs
+ * (§12), a method router with one handler per method, and the UAC side (`request`, `invite`, `ping`).
+ * Call `start()` to bind.
  */
 export function createSipStack(options: SipStackOptions): SipStack {
   return new SipStackImpl(options);
@@ -43,12 +67,15 @@ function reasonFrom(text: string): string {
 }
 
 /**
- * The UA core (RFC 3261 §8.2, §9.2, §12, §13.3): routes new requests to handlers, answers what no
- * handler may (405, 481, 487/200 for CANCEL, 505, stateless 400), and turns handler errors into
- * final responses in exactly one place (`#run`).
+ * The UA core (RFC 3261 §8, §9, §12, §13): routes new requests to handlers (or, inside a UAC dialog, to
+ * that dialog), answers what no handler may (405, 481, 487/200 for CANCEL, 505, stateless 400), turns
+ * handler errors into final responses in exactly one place (`#run`), and sends requests as UAC.
  */
 class SipStackImpl implements SipStack {
   readonly #logger: Logger;
+  readonly #clock: Clock;
+  readonly #invite: InviteContext;
+  readonly #pingers = new Set<OptionsPingerImpl>();
   readonly #transport: TransportLayer;
   readonly #transactions: TransactionLayer;
   readonly #dialogs: DialogLayer;
@@ -63,12 +90,16 @@ class SipStackImpl implements SipStack {
     const clock = options.clock ?? systemClock;
     const timers = resolveTimers(options.timers);
     this.#logger = (options.logger ?? silentLogger).child({ component: "sip" });
+    this.#clock = clock;
     this.#transport = new TransportLayer({
       listen: options.listen,
       clock,
       logger: this.#logger,
       maxMessageBytes: options.maxMessageBytes ?? defaultMaxMessageBytes,
       idleTimeoutMs: options.tcpIdleTimeoutMs ?? defaultTcpIdleTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs ?? defaultConnectTimeoutMs,
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
+      ...(options.advertisedAddress === undefined ? {} : { advertisedAddress: options.advertisedAddress }),
     });
     this.#transactions = new TransactionLayer(this.#transport, {
       clock,
@@ -81,9 +112,32 @@ class SipStackImpl implements SipStack {
       onAck: (request) => this.#onAck(request),
       onMalformed: (request, reason, flow) => this.#rejectStateless(request, reason, flow, true),
       onTerminated: (tx, end) => this.#onTxTerminated(tx, end),
+      onStrayResponse: (response) => this.#onStrayResponse(response),
     });
     this.#dialogs = new DialogLayer({ clock, timers });
     this.#transport.onParseError((error, flow) => this.#onParseError(error, flow));
+    const client = { transactions: this.#transactions, timers, logger: this.#logger };
+    this.#invite = {
+      ...client,
+      dialogs: this.#dialogs,
+      core: {
+        clock,
+        logger: this.#logger,
+        send: (target, request, onRetransmitted2xx) => {
+          const outgoing = new ClientRequestImpl(client, onRetransmitted2xx);
+          void outgoing.start(target, () => request);
+          return outgoing.final;
+        },
+        sendAck: async (target, ack) => {
+          try {
+            return this.#transactions.sendAck(ack, await this.#transactions.open(target));
+          } catch (err) {
+            this.#logger.debug("ACK not sent", { error: errorMessage(err) });
+            return undefined;
+          }
+        },
+      },
+    };
   }
 
   async start(): Promise<void> {
@@ -95,6 +149,8 @@ class SipStackImpl implements SipStack {
   async close(): Promise<void> {
     if (this.#state === "closed") return;
     this.#state = "closed";
+    for (const pinger of this.#pingers) pinger.stop();
+    this.#pingers.clear();
     this.#transactions.close();
     for (const incoming of this.#pending.values()) incoming.abort("closed");
     this.#pending.clear();
@@ -109,6 +165,41 @@ class SipStackImpl implements SipStack {
   onRequest(method: string, handler: RequestHandler): void {
     if (internalMethods.has(method)) throw new TypeError(`${method} is handled by the SIP stack itself`);
     this.#handlers.set(method, handler);
+  }
+
+  request(target: SipNextHop, init: OutgoingRequestInit): ClientRequest {
+    if (notForRequest.has(init.method)) {
+      throw new TypeError(`${init.method} cannot be sent with request() (INVITE: use invite())`);
+    }
+    const outgoing = new ClientRequestImpl(this.#invite);
+    const fromTag = randomHex(6);
+    void outgoing.start(target, (flow) => {
+      const host = uriHost(flow.local.address);
+      return buildRequest({
+        method: init.method,
+        uri: init.uri,
+        from: `${asNameAddr(init.from ?? `sip:uac@${host}`)};tag=${fromTag}`,
+        to: asNameAddr(init.to ?? init.uri),
+        callId: init.callId ?? `${randomHex(12)}@${host}`,
+        cseq: 1,
+        ...(init.headers === undefined ? {} : { headers: init.headers }),
+        ...(init.body === undefined ? {} : { body: init.body }),
+        ...(init.contentType === undefined ? {} : { contentType: init.contentType }),
+      });
+    });
+    return outgoing;
+  }
+
+  invite(target: SipNextHop, init: InviteInit): Promise<InviteResult> {
+    return sendInvite(this.#invite, target, init);
+  }
+
+  ping(target: SipNextHop, options: PingOptions): OptionsPinger {
+    if (this.#state === "closed") throw new InvalidStateError("cannot ping: the SIP stack is closed");
+    const pinger = new OptionsPingerImpl(target, options, (to, init) => this.request(to, init), this.#clock);
+    this.#pingers.add(pinger);
+    pinger.once("@stopped", () => this.#pingers.delete(pinger));
+    return pinger;
   }
 
   stats(): SipStats {
@@ -136,7 +227,6 @@ class SipStackImpl implements SipStack {
       tx.respond(buildResponse(request, 481));
       return;
     }
-    const handler = this.#handlers.get(request.method);
     const incoming = new IncomingRequestImpl(request, tx, flow, dialog, toTag ?? randomHex(6), {
       createDialog: (invite, localTag) => this.#dialogs.create(invite, localTag),
       retransmitUntilAck: (target, response, serverTx) => {
@@ -144,12 +234,34 @@ class SipStackImpl implements SipStack {
         target.awaitAck(request.cseq?.seq ?? 0, () => this.#transactions.resendBytes(bytes, serverTx.target));
       },
     });
+    if (request.method === "INVITE") this.#pending.set(tx, incoming);
+    if (dialog instanceof UacDialogImpl) {
+      void this.#run(incoming, () => dialog.handleRemote(incoming));
+      return;
+    }
+    const handler = this.#handlers.get(request.method);
     if (!handler) {
+      this.#pending.delete(tx);
       this.#noHandler(incoming);
       return;
     }
-    if (request.method === "INVITE") this.#pending.set(tx, incoming);
     void this.#run(incoming, handler);
+  }
+
+  /** A response without transaction: a late 2xx retransmission re-ACKed by its UAC dialog (§13.2.2.4). */
+  #onStrayResponse(response: SipResponse): void {
+    let dialog: ReturnType<DialogLayer["matchResponse"]>;
+    try {
+      dialog = this.#dialogs.matchResponse(response);
+    } catch {
+      dialog = undefined;
+    }
+    const cseq = response.cseq;
+    if (dialog instanceof UacDialogImpl && cseq?.method === "INVITE" && response.status < 300) {
+      dialog.resendAck(cseq.seq);
+      return;
+    }
+    this.#logger.debug("dropped response without transaction", { status: response.status });
   }
 
   /** An ACK for a 2xx confirms its dialog; it never reaches handlers. */

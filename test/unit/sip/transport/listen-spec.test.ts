@@ -6,13 +6,14 @@ describe("parseListenSpec", () => {
     ["udp:0.0.0.0:5060", { transport: "udp", host: "0.0.0.0", port: 5060 }],
     ["tcp:127.0.0.1:0", { transport: "tcp", host: "127.0.0.1", port: 0 }],
     ["UDP:[::1]:5062", { transport: "udp", host: "::1", port: 5062 }],
+    ["tls:0.0.0.0:5061", { transport: "tls", host: "0.0.0.0", port: 5061 }],
   ])("parses %s", (text, spec) => {
     expect(parseListenSpec(text)).toEqual(spec);
   });
 
   it.each([
     ["udp:0.0.0.0", "transport:host:port"],
-    ["tls:0.0.0.0:5061", 'unsupported transport "tls"'],
+    ["sctp:0.0.0.0:5060", 'unsupported transport "sctp"'],
     ["udp::5060", "bad host"],
     ["udp:0.0.0.0:65536", 'bad port "65536"'],
     ["udp:0.0.0.0:sip", 'bad port "sip"'],
