@@ -19,6 +19,7 @@ export {
   type SessionExpires,
 } from "./dialog/session-timer.ts";
 export * from "./message/index.ts";
+export * from "./resolve/index.ts";
 export { type LocalResponseCause, SipLocalResponse } from "./transaction/local-response.ts";
 export { defaultSipTimers, type SipTimers } from "./transaction/timers.ts";
 export { SipTransportError } from "./transport/errors.ts";
@@ -57,4 +58,3 @@ export type {
   SessionTimerOptions,
   UacDialog,
 } from "./ua/uac-types.ts";
-export * from "./resolve/index.ts";
