@@ -2,7 +2,7 @@ import type { Clock, Logger } from "../lib/index.ts";
 import { errorMessage, systemClock } from "../lib/index.ts";
 import type { RtpReceiverStats } from "../media/index.ts";
 import { createPortPool } from "../media/index.ts";
-import { createSinkDispatcher } from "../sinks/index.ts";
+import { createSinkDispatcher, createSiprecForwarder } from "../sinks/index.ts";
 import { createSipStack, parseListenSpec } from "../sip/index.ts";
 import { openSqliteSpool } from "../spool/index.ts";
 import { createSrs } from "../srs/index.ts";
@@ -11,12 +11,15 @@ import { startStatusServer } from "../web/index.ts";
 import { createCallExporter } from "./call-export.ts";
 import { createCallRouting } from "./call-routing.ts";
 import type { AppConfig } from "./config.ts";
-import { roleRule, sinkConfigs, webAuth } from "./config-mapping.ts";
+import { forwardSinkConfigs, roleRule, sinkConfigs, siprecSinks, webAuth } from "./config-mapping.ts";
 import type { DrainReport } from "./control-plane/index.ts";
 import { startControlPlane } from "./control-plane/index.ts";
+import { dnsResolver } from "./dns-resolver.ts";
 import { createEventOutlet } from "./event-outlet.ts";
 import { wireEvents } from "./event-wiring.ts";
+import { readPemFiles } from "./pem-files.ts";
 import { recoverSpool } from "./recovery.ts";
+import { SinkFeedPair } from "./sink-feed.ts";
 import { type SpoolWatch, watchSpool } from "./spool-watch.ts";
 import { buildStatus } from "./status.ts";
 
@@ -106,33 +109,56 @@ export async function startApp(options: AppOptions): Promise<App> {
       logger: logger.child({ component: "sinks" }),
     });
     cleanups.push(() => dispatcher.close());
-    const routing = createCallRouting({
-      routing: config.routing,
-      sinkNames: config.sinks.map((s) => s.name),
-      applianceId: config.appliance_id,
-      dispatcher,
-      logger: logger.child({ component: "routing" }),
-      onRouted: (call) => emitRouting(call),
-    });
 
     const sip = createSipStack({
       listen: config.sip.listen.map(parseListenSpec),
       clock,
       logger: logger.child({ component: "sip" }),
       userAgent: `${config.sip.user_agent}/${version}`,
+      ...(config.sip.tls
+        ? {
+            tls: { ...readPemFiles("sip.tls", config.sip.tls), verifyClients: config.sip.tls.verify_clients },
+          }
+        : {}),
     });
     if (config.sip.allow_from.length === 0) {
       logger.warn("sip.allow_from is empty: recording sessions are accepted from any source", {
         code: "CONFIG_OPEN_SIP",
       });
     }
+    const ports = createPortPool(config.media.port_range);
+    const forwarder = createSiprecForwarder({
+      sinks: forwardSinkConfigs(config),
+      sip,
+      spool,
+      ports,
+      mediaAddress: config.media.address,
+      ...(config.media.advertise ? { advertiseAddress: config.media.advertise } : {}),
+      ...(config.sip.dns_servers.length > 0 ? { resolver: dnsResolver(config.sip.dns_servers) } : {}),
+      applianceId: config.appliance_id,
+      version,
+      clock,
+      logger: logger.child({ component: "forward" }),
+    });
+    const feed = new SinkFeedPair(dispatcher, forwarder);
+    const routing = createCallRouting({
+      routing: config.routing,
+      sinkNames: config.sinks.map((s) => s.name),
+      siprecSinkNames: siprecSinks(config).map((s) => s.name),
+      applianceId: config.appliance_id,
+      dispatcher,
+      forwarder,
+      logger: logger.child({ component: "routing" }),
+      onRouted: (call) => emitRouting(call),
+    });
+
     let watch: SpoolWatch | undefined;
     let drainAccepting = (): boolean => true;
     const srs = createSrs({
       sip,
       spool,
-      frames: dispatcher,
-      ports: createPortPool(config.media.port_range),
+      frames: feed,
+      ports,
       mediaAddress: config.media.address,
       ...(config.media.advertise ? { advertiseAddress: config.media.advertise } : {}),
       reorderMs: config.media.reorder_ms,
@@ -164,12 +190,12 @@ export async function startApp(options: AppOptions): Promise<App> {
       finalRtp.set(stream.streamId, rtp);
       if (finalRtp.size > 1000) finalRtp.delete(finalRtp.keys().next().value as number);
     });
-    const emitRouting = wireEvents(srs, dispatcher, spool, routing, ctx, events.emit);
+    const emitRouting = wireEvents(srs, { feed, dispatcher, forwarder }, spool, routing, ctx, events.emit);
 
     const spoolWatch = watchSpool({
       spool,
       retainMs: config.spool.retain,
-      isDelivered: (callId) => dispatcher.isDelivered(callId),
+      isDelivered: (callId) => dispatcher.isDelivered(callId) && forwarder.isDelivered(callId),
       emit: events.emit,
       ctx,
       clock,
@@ -180,8 +206,10 @@ export async function startApp(options: AppOptions): Promise<App> {
 
     await sip.start();
     cleanups.push(() => sip.close());
+    cleanups.push(() => forwarder.close());
     const sipListening = sip.listening().map((l) => `${l.transport}:${l.host}:${l.port}`);
     dispatcher.recover();
+    forwarder.recover();
 
     const status = (): StatusSnapshot =>
       buildStatus({
@@ -192,6 +220,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         spool,
         spoolPath: config.spool.path,
         dispatcher,
+        forwarder,
         listening: () => sipListening,
         mqtt: {
           configured: events.publisher !== undefined,
@@ -221,6 +250,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       srs,
       spool,
       dispatcher,
+      forwarder,
       routing,
       status,
       sip,

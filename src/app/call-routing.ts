@@ -1,11 +1,12 @@
 import { errorCode, errorMessage, type Logger } from "../lib/index.ts";
-import type { CallSinkChoice, SinkDispatcher } from "../sinks/index.ts";
+import type { CallSinkChoice, ForwardChoice, SinkDispatcher, SiprecForwarder } from "../sinks/index.ts";
 import type { CallRecord, StreamRecord } from "../spool/index.ts";
 import type { InviteInfo } from "../srs/index.ts";
 import type { RoutingConfig } from "./config-schema.ts";
 import {
   askNewCallWebhook,
   compileRouting,
+  type ForwardSpec,
   type Router,
   type RoutingDecision,
   type RoutingInput,
@@ -14,10 +15,13 @@ import {
 /** Options of {@link createCallRouting}. */
 export interface CallRoutingOptions {
   routing: RoutingConfig;
-  /** Names of the configured sinks. */
+  /** Names of the configured sinks (WebSocket and SIPREC). */
   sinkNames: string[];
+  /** Names of the configured SIPREC forwarding sinks (a rule naming one forwards the call). */
+  siprecSinkNames: string[];
   applianceId: string;
   dispatcher: SinkDispatcher;
+  forwarder: SiprecForwarder;
   logger: Logger;
   /** Called when a call's sinks are decided later than its start (webhook): the SESSIONUPDATED `routing` event. */
   onRouted(call: CallRecord, decision: RoutingDecision): void;
@@ -36,8 +40,8 @@ export interface CallRouting {
   route(call: CallRecord, streams: readonly StreamRecord[], invite: InviteInfo): RoutingDecision | undefined;
   /** Whether the call's routing still waits for the webhook (call commands answer REQUEST_PENDING). */
   pending(callId: string): boolean;
-  /** Applies a reloaded `routing` section and sink list to calls answered from now on. */
-  reconfigure(routing: RoutingConfig, sinkNames: string[]): void;
+  /** Applies a reloaded `routing` section and sink lists to calls answered from now on. */
+  reconfigure(routing: RoutingConfig, sinkNames: string[], siprecSinkNames: string[]): void;
 }
 
 /** Creates the call router of the appliance. */
@@ -45,13 +49,20 @@ export function createCallRouting(options: CallRoutingOptions): CallRouting {
   const { dispatcher, logger } = options;
   let routing = options.routing;
   let sinkNames = options.sinkNames;
+  let siprecNames = new Set(options.siprecSinkNames);
   let router: Router = compileRouting(routing, sinkNames);
   const waiting = new Set<string>();
 
   /** Routes the call; `late` (a webhook's answer) announces the decision, an immediate one goes in SESSIONSTARTED. */
   const apply = (call: CallRecord, decision: RoutingDecision, late: boolean): void => {
+    const streams = decision.sinks.filter((s) => !siprecNames.has(s.sink)) as CallSinkChoice[];
+    const forwards: ForwardChoice[] = [
+      ...decision.sinks.filter((s) => siprecNames.has(s.sink)).map((s) => ({ sink: s.sink })),
+      ...(decision.forwards ?? []).map(forwardChoice),
+    ];
     try {
-      dispatcher.route(call.callId, decision.sinks as CallSinkChoice[]);
+      dispatcher.route(call.callId, streams);
+      options.forwarder.route(call.callId, forwards);
     } catch (err) {
       logger.error("call could not be routed", {
         code: errorCode(err),
@@ -65,6 +76,7 @@ export function createCallRouting(options: CallRoutingOptions): CallRouting {
       by: decision.by,
       ...(decision.rule ? { rule: decision.rule } : {}),
       sinks: decision.sinks.map((s) => s.sink),
+      forwards: forwards.map((f) => f.sink),
     });
     if (late) options.onRouted(call, decision);
   };
@@ -125,10 +137,17 @@ export function createCallRouting(options: CallRoutingOptions): CallRouting {
       return undefined;
     },
     pending: (callId) => waiting.has(callId),
-    reconfigure(next, names) {
+    reconfigure(next, names, siprec) {
       router = compileRouting(next, names);
       routing = next;
       sinkNames = names;
+      siprecNames = new Set(siprec);
     },
   };
+}
+
+/** A webhook's startSIPRecForward object as the forwarder takes it (`PCMU/8000` → `PCMU`). */
+export function forwardChoice(spec: ForwardSpec): ForwardChoice {
+  const { codec, ...rest } = spec;
+  return codec ? { ...rest, codec: codec === "PCMA/8000" ? "PCMA" : "PCMU" } : rest;
 }

@@ -1,10 +1,11 @@
-import type { WebSocketSinkConfig } from "../sinks/index.ts";
+import type { SiprecSinkConfig, WebSocketSinkConfig } from "../sinks/index.ts";
 import type { RoleRule } from "../srs/index.ts";
 import type { AppConfig } from "./config.ts";
+import type { SiprecSinkEntry, WebSocketSinkEntry } from "./config-schema.ts";
 
-/** The configured sinks as the dispatcher takes them (snake_case keys → options). */
+/** The configured WebSocket sinks as the EASP dispatcher takes them (snake_case keys → options). */
 export function sinkConfigs(config: AppConfig): WebSocketSinkConfig[] {
-  return config.sinks.map((s) => ({
+  return websocketSinks(config).map((s) => ({
     name: s.name,
     type: s.type,
     url: s.url,
@@ -41,4 +42,30 @@ export function webAuth(config: AppConfig): {
         : {}),
     },
   };
+}
+
+/** The configured WebSocket (EASP) sinks. */
+export function websocketSinks(config: AppConfig): WebSocketSinkEntry[] {
+  return config.sinks.filter((s): s is WebSocketSinkEntry => s.type === "websocket");
+}
+
+/** The configured SIPREC forwarding sinks. */
+export function siprecSinks(config: AppConfig): SiprecSinkEntry[] {
+  return config.sinks.filter((s): s is SiprecSinkEntry => s.type === "siprec");
+}
+
+/** The configured SIPREC forwarding sinks as the forwarder takes them. */
+export function forwardSinkConfigs(config: AppConfig): SiprecSinkConfig[] {
+  return siprecSinks(config).map((s) => ({
+    name: s.name,
+    uri: s.uri,
+    codec: s.codec === "PCMA/8000" ? "PCMA" : "PCMU",
+    ...(s.srtp ? { srtp: s.srtp } : {}),
+    xHeaders: s.x_headers,
+    ...(s.caller ? { caller: s.caller } : {}),
+    ...(s.called_party ? { calledParty: s.called_party } : {}),
+    optionsPingMs: s.options_ping,
+    sessionExpiresS: Math.round(s.session_expires / 1000),
+    replay: { maxRate: s.replay.max_rate, maxConcurrent: s.replay.max_concurrent },
+  }));
 }

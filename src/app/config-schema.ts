@@ -8,7 +8,7 @@ import { parseBytes, parseDuration } from "../lib/index.ts";
  * its default here and is documented in `packaging/config.example.yaml`.
  */
 
-const listenPattern = /^(udp|tcp):([^\s:]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/;
+const listenPattern = /^(udp|tcp|tls):([^\s:]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/;
 const hostPortPattern = /^([^\s:]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/;
 
 const size = (fix: string) =>
@@ -50,9 +50,7 @@ const sinkName = z
 const websocketSink = z
   .object({
     name: sinkName,
-    type: z.literal("websocket", {
-      message: 'must be "websocket" (SIPREC forwarding sinks come in a later release)',
-    }),
+    type: z.literal("websocket"),
     url: z
       .string()
       .regex(/^wss?:\/\/\S+$/, { message: 'must be a ws:// or wss:// URL, e.g. "wss://host/stream"' }),
@@ -118,6 +116,60 @@ const routingRule = z
   })
   .strict();
 
+const partyOverride = z
+  .object({ name: z.string().optional(), user: z.string().optional(), label: z.string().optional() })
+  .strict()
+  .optional();
+
+/** A SIPREC forwarding sink: we act as SRC towards a remote SRS (RFC 7866 §6, DESIGN.md §5). */
+const siprecSink = z
+  .object({
+    name: sinkName,
+    type: z.literal("siprec"),
+    uri: z.string().regex(/^sips?:\S+$/i, {
+      message: 'must be a sip: or sips: URI, e.g. "sip:srs.example.com;transport=tcp"',
+    }),
+    codec: z
+      .enum(["PCMU/8000", "PCMA/8000"], { message: 'must be "PCMU/8000" or "PCMA/8000"' })
+      .default("PCMU/8000"),
+    srtp: z
+      .enum(["AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32"], {
+        message: 'must be "AES_CM_128_HMAC_SHA1_80" or "AES_CM_128_HMAC_SHA1_32"',
+      })
+      .optional(),
+    x_headers: z
+      .record(
+        z.string().regex(/^X-[A-Za-z0-9-]+$/i, { message: "header names must start with X-" }),
+        z.string().regex(/^[^\r\n]*$/, { message: "must be one line" }),
+      )
+      .default({}),
+    caller: partyOverride,
+    called_party: partyOverride,
+    options_ping: duration('write e.g. "30s"; 0 turns OPTIONS pings off').default(30_000),
+    session_expires: duration('write e.g. "30m"').default(1_800_000),
+    replay: z
+      .object({
+        max_rate: z
+          .number()
+          .positive({ message: "must be a positive multiple of real time, e.g. 1" })
+          .default(1),
+        max_concurrent: z.number().int().min(1).default(2),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((sink, ctx) => {
+    const secure = /^sips:/i.test(sink.uri) || /;transport=tls\b/i.test(sink.uri);
+    if (sink.srtp && !secure) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["srtp"],
+        message: "SRTP keys travel in the SDP: use a sips: URI or ;transport=tls",
+      });
+    }
+  });
+
 /** The raw schema of the YAML file (snake_case keys, as users write them). */
 export const configSchema = z
   .object({
@@ -133,15 +185,44 @@ export const configSchema = z
           .array(
             z.string().regex(listenPattern, {
               message:
-                'is not a listen address; write "udp:HOST:PORT" or "tcp:HOST:PORT", e.g. "udp:0.0.0.0:5060"',
+                'is not a listen address; write "udp:HOST:PORT", "tcp:HOST:PORT" or "tls:HOST:PORT", e.g. "udp:0.0.0.0:5060"',
             }),
           )
           .min(1, { message: 'needs at least one address, e.g. ["udp:0.0.0.0:5060"]' })
           .default(["udp:0.0.0.0:5060", "tcp:0.0.0.0:5060"]),
         allow_from: z.array(cidr).default([]),
         user_agent: z.string().default("siprec-edge"),
+        dns_servers: z
+          .array(
+            z.string().regex(/^([0-9.]+|\[[0-9a-fA-F:]+\])(:\d{1,5})?$/, {
+              message:
+                'is not a DNS server address; write "IP" or "IP:PORT", e.g. "10.0.0.2" or "127.0.0.1:5353"',
+            }),
+          )
+          .default([]),
+        tls: z
+          .object({
+            cert: z.string().optional(),
+            key: z.string().optional(),
+            ca: z.string().optional(),
+            verify_clients: z.boolean().default(false),
+          })
+          .strict()
+          .refine((tls) => (tls.cert === undefined) === (tls.key === undefined), {
+            message: "cert and key go together (the TLS listener's certificate needs its private key)",
+          })
+          .optional(),
       })
       .strict()
+      .superRefine((sip, ctx) => {
+        if (sip.listen.some((l) => l.startsWith("tls:")) && !sip.tls?.cert) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["tls"],
+            message: "a tls: listener needs sip.tls.cert and sip.tls.key (PEM files)",
+          });
+        }
+      })
       .prefault({}),
     media: z
       .object({
@@ -179,7 +260,13 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
-    sinks: z.array(websocketSink).default([]),
+    sinks: z
+      .array(
+        z.discriminatedUnion("type", [websocketSink, siprecSink], {
+          message: 'needs type "websocket" (EASP audio stream) or "siprec" (forward as SRC to a remote SRS)',
+        }),
+      )
+      .default([]),
     mqtt: z
       .object({
         url: z.string().regex(/^mqtts?:\/\/\S+$/, {
@@ -302,5 +389,11 @@ export type RawConfig = z.output<typeof configSchema>;
 /** The `routing` section: rules, default sinks and the optional new-call webhook. */
 export type RoutingConfig = RawConfig["routing"];
 
-/** One WebSocket sink as configured. */
+/** One sink as configured: a WebSocket (EASP) or a SIPREC forwarding sink. */
 export type SinkConfigEntry = RawConfig["sinks"][number];
+
+/** One WebSocket sink as configured. */
+export type WebSocketSinkEntry = Extract<SinkConfigEntry, { type: "websocket" }>;
+
+/** One SIPREC forwarding sink as configured. */
+export type SiprecSinkEntry = Extract<SinkConfigEntry, { type: "siprec" }>;

@@ -46,23 +46,28 @@ export function loadConfig(file: string, env: Record<string, string | undefined>
 
 /**
  * The files a configuration names must be readable when it is loaded (so `check-config` catches
- * them and `run` fails before it touches the spool): the PEM files of `mqtt.tls`.
+ * them and `run` fails before it touches the spool): the PEM files of `mqtt.tls` and `sip.tls`.
  * @throws ConfigError naming the key of each unreadable file.
  */
 function checkFilesReadable(config: AppConfig, file: string): void {
-  const tls = config.mqtt?.tls;
-  if (!tls) return;
   const issues: ConfigIssue[] = [];
-  for (const key of ["ca", "cert", "key"] as const) {
-    const path = tls[key];
-    if (path === undefined) continue;
-    try {
-      accessSync(path, constants.R_OK);
-    } catch (err) {
-      issues.push({
-        key: `mqtt.tls.${key}`,
-        message: `${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"}); give a readable PEM file`,
-      });
+  const sections = [
+    ["mqtt.tls", config.mqtt?.tls],
+    ["sip.tls", config.sip.tls],
+  ] as const;
+  for (const [section, tls] of sections) {
+    if (!tls) continue;
+    for (const key of ["ca", "cert", "key"] as const) {
+      const path = tls[key];
+      if (path === undefined) continue;
+      try {
+        accessSync(path, constants.R_OK);
+      } catch (err) {
+        issues.push({
+          key: `${section}.${key}`,
+          message: `${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"}); give a readable PEM file`,
+        });
+      }
     }
   }
   if (issues.length > 0) throw new ConfigError(file, issues);
@@ -95,13 +100,17 @@ export function parseConfig(
   const expanded = expandEnv(doc, "", { env, references }, envIssues);
   if (envIssues.length > 0) throw new ConfigError(file, envIssues);
   const result = configSchema.safeParse(expanded);
-  if (!result.success) throw new ConfigError(file, result.error.issues.flatMap(describeIssue));
+  if (!result.success)
+    throw new ConfigError(
+      file,
+      result.error.issues.flatMap((issue) => describeIssue(issue, expanded)),
+    );
   const config = result.data;
   const folder = dirname(resolve(file));
   const anchored = (path: string): string => (isAbsolute(path) ? path : resolve(folder, path));
   config.spool.path = anchored(config.spool.path);
-  const tls = config.mqtt?.tls;
-  if (tls) {
+  for (const tls of [config.mqtt?.tls, config.sip.tls]) {
+    if (!tls) continue;
     if (tls.ca) tls.ca = anchored(tls.ca);
     if (tls.cert) tls.cert = anchored(tls.cert);
     if (tls.key) tls.key = anchored(tls.key);
@@ -152,11 +161,11 @@ function dotted(path: PropertyKey[]): string {
   }, "");
 }
 
-function describeIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): ConfigIssue[] {
   const key = dotted(issue.path) || "(top level)";
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((unknown) => {
-      const known = knownKeys(issue.path);
+      const known = knownKeys(issue.path, input);
       const near = closest(unknown, known);
       const hint = near ? `did you mean "${near}"?` : `known keys here: ${known.join(", ")}`;
       return {
@@ -173,21 +182,52 @@ function describeIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
 
 type SchemaNode = {
   _zod: {
-    def: { type: string; innerType?: SchemaNode; element?: SchemaNode; shape?: Record<string, SchemaNode> };
+    def: {
+      type: string;
+      innerType?: SchemaNode;
+      element?: SchemaNode;
+      shape?: Record<string, SchemaNode>;
+      options?: SchemaNode[];
+      discriminator?: string;
+      values?: unknown[];
+    };
   };
 };
 
-function knownKeys(path: PropertyKey[]): string[] {
+/**
+ * The keys the schema knows at `path`, walking the input beside the schema so that a
+ * discriminated union (a sink's `type`) offers the keys of the variant the input chose.
+ */
+function knownKeys(path: PropertyKey[], input: unknown): string[] {
   let node = configSchema as unknown as SchemaNode;
+  let value = input;
   for (const part of [...path, ""]) {
-    while (node._zod.def.innerType) node = node._zod.def.innerType;
+    node = unwrap(node, value);
     if (part === "") break;
     const def = node._zod.def;
     const next = typeof part === "number" ? def.element : def.shape?.[String(part)];
     if (!next) return [];
     node = next;
+    value = (value as Record<PropertyKey, unknown> | undefined)?.[part];
   }
   return Object.keys(node._zod.def.shape ?? {});
+}
+
+/** Strips defaults/optionals and picks a discriminated union's variant by the input's discriminator. */
+function unwrap(node: SchemaNode, value: unknown): SchemaNode {
+  let current = node;
+  for (;;) {
+    const def = current._zod.def;
+    if (def.innerType) current = def.innerType;
+    else if (def.options && def.discriminator) {
+      const tag = (value as Record<string, unknown> | undefined)?.[def.discriminator];
+      const chosen = def.options.find((o) =>
+        unwrap(o, undefined)._zod.def.shape?.[def.discriminator ?? ""]?._zod.def.values?.includes(tag),
+      );
+      if (!chosen) return current;
+      current = chosen;
+    } else return current;
+  }
 }
 
 function closest(word: string, candidates: string[]): string | undefined {

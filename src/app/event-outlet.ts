@@ -1,9 +1,9 @@
-import { readFileSync } from "node:fs";
 import type { AppEvent, MqttPublisher, OutboxRelay } from "../control/index.ts";
 import { createMqttPublisher, createOutboxRelay } from "../control/index.ts";
 import type { Clock, Logger } from "../lib/index.ts";
 import type { Spool } from "../spool/index.ts";
-import { type AppConfig, ConfigError } from "./config.ts";
+import type { AppConfig } from "./config.ts";
+import { readPemFiles } from "./pem-files.ts";
 
 /** Where every appliance event goes: the log always, and MQTT through the spool's outbox when configured. */
 export interface EventOutlet {
@@ -55,7 +55,14 @@ export function createEventOutlet(options: EventOutletOptions): EventOutlet {
     topicPrefix: config.mqtt.topic_prefix,
     ...(config.mqtt.client_id ? { clientId: config.mqtt.client_id } : {}),
     sessionExpiryS: Math.round(config.mqtt.session_expiry / 1000),
-    ...(config.mqtt.tls ? { tls: readTls(config.mqtt.tls) } : {}),
+    ...(config.mqtt.tls
+      ? {
+          tls: {
+            ...readPemFiles("mqtt.tls", config.mqtt.tls),
+            rejectUnauthorized: config.mqtt.tls.reject_unauthorized,
+          },
+        }
+      : {}),
     applianceId: config.appliance_id,
     version: options.version,
     clock,
@@ -89,40 +96,5 @@ export function createEventOutlet(options: EventOutletOptions): EventOutlet {
       await relay.close();
       await publisher.close();
     },
-  };
-}
-
-/**
- * Reads the PEM files of `mqtt.tls` (paths already resolved against the config file).
- * @throws ConfigError naming the key of a file that cannot be read.
- */
-function readTls(tls: NonNullable<NonNullable<AppConfig["mqtt"]>["tls"]>): {
-  ca?: string;
-  cert?: string;
-  key?: string;
-  rejectUnauthorized: boolean;
-} {
-  const read = (key: "ca" | "cert" | "key"): string | undefined => {
-    const path = tls[key];
-    if (path === undefined) return undefined;
-    try {
-      return readFileSync(path, "utf8");
-    } catch (err) {
-      throw new ConfigError("(config)", [
-        {
-          key: `mqtt.tls.${key}`,
-          message: `cannot be read (${(err as Error).message}); give a readable PEM file`,
-        },
-      ]);
-    }
-  };
-  const ca = read("ca");
-  const cert = read("cert");
-  const key = read("key");
-  return {
-    ...(ca ? { ca } : {}),
-    ...(cert ? { cert } : {}),
-    ...(key ? { key } : {}),
-    rejectUnauthorized: tls.reject_unauthorized,
   };
 }

@@ -9,10 +9,13 @@ import {
   sinkCaughtUp,
   sinkConnected,
   sinkDisconnected,
+  siprecForwardFailed,
+  siprecForwardStarted,
+  siprecForwardStopped,
   streamStarted,
   streamStopped,
 } from "../control/index.ts";
-import type { SinkDispatcher, StreamEndReason } from "../sinks/index.ts";
+import type { SinkDispatcher, SinkFeed, SiprecForwarder, StreamEndReason } from "../sinks/index.ts";
 import type { CallRecord, Spool } from "../spool/index.ts";
 import type { Srs, StreamStopReason } from "../srs/index.ts";
 import type { CallRouting } from "./call-routing.ts";
@@ -35,7 +38,7 @@ function endReason(reason: StreamStopReason): StreamEndReason {
  */
 export function wireEvents(
   srs: Srs,
-  dispatcher: SinkDispatcher,
+  sinks: { feed: SinkFeed; dispatcher: SinkDispatcher; forwarder: SiprecForwarder },
   spool: Spool,
   routing: CallRouting,
   ctx: EventContext,
@@ -48,23 +51,32 @@ export function wireEvents(
     packetsLost: 0,
     framesSpooled: 0,
   });
-  const activeSinks = (callId: string): string[] =>
-    (dispatcher.callSinks(callId) ?? []).filter((s) => s.state === "active").map((s) => s.sink);
+  const { feed, dispatcher, forwarder } = sinks;
+  const activeSinks = (callId: string): string[] => [
+    ...(dispatcher.callSinks(callId) ?? []).filter((s) => s.state === "active").map((s) => s.sink),
+    ...forwarder
+      .forwards(callId)
+      .filter((f) => f.state !== "done")
+      .map((f) => f.sink),
+  ];
   srs.observer.on("sessionstarted", (call, streams, invite) => {
     totals.set(call.callId, noTotals());
-    dispatcher.callStarted(call);
+    feed.callStarted(call);
     const decided = routing.route(call, streams, invite);
     emit(sessionStarted(call, streams, ctx, decided ? activeSinks(call.callId) : []));
   });
   srs.observer.on("streamstarted", (call, stream) => {
-    dispatcher.streamStarted(call, stream);
+    feed.streamStarted(call, stream);
     emit(streamStarted(call, stream, ctx));
   });
   srs.observer.on("sessionupdated", (call) => {
-    dispatcher.callUpdated(call);
+    feed.callUpdated(call);
     emit(sessionUpdated(call, "metadata", spool.listStreams(call.callId), ctx, activeSinks(call.callId)));
   });
   srs.observer.on("recordingpaused", (call, stream, paused, cause) => {
+    const session = srs.find({ sessionId: call.callId });
+    const allPaused = session ? session.streamStatus().every((s) => s.paused) : paused;
+    forwarder.recordingPaused(call.callId, allPaused);
     const build = paused ? recordingPaused : recordingResumed;
     emit(
       build(
@@ -80,7 +92,7 @@ export function wireEvents(
     );
   });
   srs.observer.on("streamstopped", (call, stream, rtp, reason) => {
-    dispatcher.streamEnded(stream, endReason(reason));
+    feed.streamEnded(stream, endReason(reason));
     const framesSpooled = spool.lastIdx(stream.streamId);
     const sum = totals.get(call.callId);
     if (sum) {
@@ -100,7 +112,7 @@ export function wireEvents(
     );
   });
   srs.observer.on("sessioncompleted", (call) => {
-    dispatcher.callEnded(call);
+    feed.callEnded(call);
     emit(sessionCompleted(call, totals.get(call.callId) ?? noTotals(), ctx));
     totals.delete(call.callId);
   });
@@ -122,6 +134,9 @@ export function wireEvents(
     );
   });
   dispatcher.on("unitdone", (unit) => disconnectedAt.delete(unitKey(unit)));
+  forwarder.on("started", (info) => emit(siprecForwardStarted(info, callOf(info.callId), ctx)));
+  forwarder.on("failed", (info) => emit(siprecForwardFailed(info, callOf(info.callId), ctx)));
+  forwarder.on("stopped", (info) => emit(siprecForwardStopped(info, callOf(info.callId), ctx)));
   dispatcher.on("unitalarm", (unit, code, message) =>
     emit(sinkAlarm({ code, message }, unit, callOf(unit.callId), ctx)),
   );

@@ -1,5 +1,5 @@
 import type { RtpReceiverStats } from "../media/index.ts";
-import type { SinkDispatcher } from "../sinks/index.ts";
+import type { SinkDispatcher, SiprecForwarder } from "../sinks/index.ts";
 import type { CallRecord, Spool } from "../spool/index.ts";
 import type { Srs } from "../srs/index.ts";
 import type { CallStatus, StatusSnapshot } from "../web/index.ts";
@@ -16,6 +16,7 @@ export interface StatusSources {
   spool: Spool;
   spoolPath: string;
   dispatcher: SinkDispatcher;
+  forwarder: SiprecForwarder;
   listening: () => string[];
   mqtt: { configured: boolean; connected: () => boolean };
   accepting: () => boolean;
@@ -62,6 +63,7 @@ function callStatus(
     participants: call.participants.map((p) => ({ ...p })),
     streams,
     sinks: sources.dispatcher.status(call.callId),
+    forwards: sources.forwarder.forwards(call.callId),
   };
 }
 

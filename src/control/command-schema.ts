@@ -38,6 +38,20 @@ function exactlyOneAddress(ctx: z.core.ParsePayload<{ sessionId?: string; correl
 
 const sink = z.string().regex(sinkName);
 
+const party = z.strictObject({
+  name: z.string().max(256).regex(noLineBreak).optional(),
+  user: z
+    .string()
+    .max(256)
+    .regex(/^[^\s@<>"]+$/)
+    .optional(),
+  label: z
+    .string()
+    .max(64)
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .optional(),
+});
+
 /** One strict schema per command (unknown keys refused), each with the envelope field. */
 export const commandSchemas = {
   startStream: z
@@ -53,6 +67,24 @@ export const commandSchemas = {
     })
     .check(exactlyOneAddress),
   stopStream: z.strictObject({ ...envelope, ...address, sink }).check(exactlyOneAddress),
+  startSIPRecForward: z
+    .strictObject({
+      ...envelope,
+      ...address,
+      sink,
+      uri: z
+        .string()
+        .regex(/^sips?:\S+$/i)
+        .optional(),
+      codec: z.enum(["PCMU/8000", "PCMA/8000"]).optional(),
+      srtp: z.enum(["AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32"]).optional(),
+      caller: party.optional(),
+      calledParty: party.optional(),
+      xHeaders: z.record(z.string().regex(/^X-[A-Za-z0-9-]+$/i), z.string().regex(noLineBreak)).optional(),
+      reference: z.record(z.string(), z.unknown()).optional(),
+    })
+    .check(exactlyOneAddress),
+  stopSIPRecForward: z.strictObject({ ...envelope, ...address, sink }).check(exactlyOneAddress),
   pauseRecording: z
     .strictObject({ ...envelope, ...address, reason: z.string().max(maxPauseReasonLength).optional() })
     .check(exactlyOneAddress),
@@ -79,6 +111,13 @@ export const parameterHints: Record<string, string> = {
     "a correlation id of the call (UCID, Cisco GUID, SIP Call-ID or SIPREC session id), 1..256 characters",
   sink: "the name of a configured sink (letters, digits, '_', '.', '-')",
   url: "a ws:// or wss:// URL",
+  uri: 'a sip: or sips: URI, e.g. "sips:srs.example.com"',
+  codec: '"PCMU/8000" or "PCMA/8000"',
+  srtp: '"AES_CM_128_HMAC_SHA1_80" or "AES_CM_128_HMAC_SHA1_32" (needs sips: or ;transport=tls)',
+  caller: 'an object {name?, user?, label?}, e.g. {"name":"Customer","label":"1"}',
+  calledParty: 'an object {name?, user?, label?}, e.g. {"name":"Agent 42"}',
+  xHeaders: 'an object of X- header name → text, e.g. {"X-Tenant":"acme"}',
+  reference: "any JSON object; it is echoed in the SIPRECFORWARD events",
   protocol: '"easp"',
   mode: '"interleaved" or "per-participant"',
   format: '"PCMU/8000", "PCMA/8000" or "L16/8000"',

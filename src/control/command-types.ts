@@ -48,6 +48,45 @@ export interface StopStreamParams extends CallAddress {
   sink: string;
 }
 
+/** Caller / called-party presentation in a forwarded recording's metadata (the seeds' startSIPRecForward). */
+export interface PartyOverride {
+  /** Display name. */
+  name?: string;
+  /** User part of the AOR (`sip:USER@host`). */
+  user?: string;
+  /** `a=label` of the party's stream (and `<label>` in the metadata). */
+  label?: string;
+}
+
+/**
+ * Parameters of `startSIPRecForward`: forward the call as SRC to a remote SRS (DESIGN.md §5): a
+ * configured `siprec` sink by name, or an ad-hoc `uri` (the sink name then names this forward).
+ */
+export interface StartSiprecForwardParams extends CallAddress {
+  /** A configured siprec sink, or the name of this ad-hoc forward when `uri` is given. */
+  sink: string;
+  /** `sip:` or `sips:` URI of the remote SRS; overrides the sink's. */
+  uri?: string;
+  /** Codec sent to the SRS (transcoded when the call's differs). */
+  codec?: "PCMU/8000" | "PCMA/8000";
+  /** SDES-SRTP suite; only over TLS (`sips:` or `;transport=tls`). */
+  srtp?: "AES_CM_128_HMAC_SHA1_80" | "AES_CM_128_HMAC_SHA1_32";
+  /** Caller (customer) presentation. */
+  caller?: PartyOverride;
+  /** Called party (agent) presentation. */
+  calledParty?: PartyOverride;
+  /** Extra `X-` headers of the INVITE. */
+  xHeaders?: Record<string, string>;
+  /** Opaque object echoed in SIPRECFORWARD* events. */
+  reference?: Record<string, unknown>;
+}
+
+/** Parameters of `stopSIPRecForward`: BYE the forward session now. */
+export interface StopSiprecForwardParams extends CallAddress {
+  /** The forward's sink name. */
+  sink: string;
+}
+
 /** Parameters of `pauseRecording` / `resumeRecording` (PCI pause: the paused span is neither stored nor sent). */
 export interface RecordingPauseParams extends CallAddress {
   /** Why, for the RECORDINGPAUSED/RESUMED event's `note` (≤ 200 characters), e.g. `PCI`. */
@@ -81,6 +120,8 @@ export interface DrainParams {
 export interface CommandParams {
   startStream: StartStreamParams;
   stopStream: StopStreamParams;
+  startSIPRecForward: StartSiprecForwardParams;
+  stopSIPRecForward: StopSiprecForwardParams;
   pauseRecording: RecordingPauseParams;
   resumeRecording: RecordingPauseParams;
   getStatus: GetStatusParams;

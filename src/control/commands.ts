@@ -7,6 +7,8 @@ import { CommandError } from "./errors.ts";
 export const commandNames = [
   "startStream",
   "stopStream",
+  "startSIPRecForward",
+  "stopSIPRecForward",
   "pauseRecording",
   "resumeRecording",
   "getStatus",

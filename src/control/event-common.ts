@@ -99,6 +99,9 @@ const knownEventNames: Record<EventName, true> = {
   SPOOLRECOVERED: true,
   MEDIATIMEOUT: true,
   DRAINED: true,
+  SIPRECFORWARDSTARTED: true,
+  SIPRECFORWARDFAILED: true,
+  SIPRECFORWARDSTOPPED: true,
   ALARM: true,
 };
 

@@ -21,6 +21,9 @@ export type EventName =
   | "SPOOLRECOVERED"
   | "MEDIATIMEOUT"
   | "DRAINED"
+  | "SIPRECFORWARDSTARTED"
+  | "SIPRECFORWARDFAILED"
+  | "SIPRECFORWARDSTOPPED"
   | "ALARM";
 
 /**
@@ -304,3 +307,25 @@ export type DiscardedAlarmDetails = {
   /** Calls that lost audio, by call id (empty when not known). */
   calls: string[];
 };
+
+/** A SIPREC forward session (we are the SRC towards a remote SRS, DESIGN.md §5), as events carry it. */
+export type SiprecForwardBody = {
+  /** The siprec sink (configured, or the name of an ad-hoc startSIPRecForward). */
+  sink: string;
+  /** The remote SRS's URI as configured or given. */
+  uri: string;
+  /** The target tried last, `transport:address:port` (RFC 3263), or empty before any. */
+  target: string;
+  /** SIP Call-ID of our recording session towards the SRS. */
+  sipCallId: string;
+  /** Set when the session replays audio recorded while the SRS was unreachable: the original call start and the span. */
+  replay: { originalStart: string; spanStart: string; spanEnd: string } | null;
+  /** The opaque object of startSIPRecForward, echoed; null when none. */
+  reference: Record<string, unknown> | null;
+};
+
+/** Body of SIPRECFORWARDFAILED: the forward body plus the SIP final status (a local 408/503 for timeouts and transport errors) and why. */
+export type SiprecForwardFailedBody = SiprecForwardBody & { status: number; reason: string };
+
+/** Body of SIPRECFORWARDSTOPPED: why the forward session ended (`call-ended`, `replay-done`, `stopped`, `remote-bye`, `failed`, `shutdown`). */
+export type SiprecForwardStoppedBody = SiprecForwardBody & { reason: string };

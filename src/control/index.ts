@@ -30,6 +30,12 @@ export {
 export { correlationOf, isEventName, isoFromUs } from "./event-common.ts";
 export type * from "./event-types.ts";
 export {
+  type SiprecForwardInput,
+  siprecForwardFailed,
+  siprecForwardStarted,
+  siprecForwardStopped,
+} from "./forward-events.ts";
+export {
   createMqttPublisher,
   type MqttPublisher,
   type MqttPublisherEvents,

@@ -3,7 +3,7 @@
  * from the SRS, the spool, the sinks and the MQTT publisher. This file holds types only.
  */
 import type { Clock, Logger } from "../lib/index.ts";
-import type { SinkUnitStatus } from "../sinks/index.ts";
+import type { ForwardStatus, SinkUnitStatus } from "../sinks/index.ts";
 import type { CallExporter } from "./call-api-types.ts";
 import type { HttpCommandExecutor } from "./command-api-types.ts";
 import type { MetricsSample } from "./metrics-types.ts";
@@ -58,6 +58,8 @@ export interface CallStatus {
   streams: StreamStatus[];
   /** Delivery state of each sink unit of the call. */
   sinks: SinkUnitStatus[];
+  /** SIPREC forwards of the call (we as SRC towards remote SRSs): state, target, packets, owed audio. */
+  forwards: ForwardStatus[];
 }
 
 /** Everything the page shows, as returned by `GET /api/status`. */

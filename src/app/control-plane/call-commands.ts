@@ -1,6 +1,6 @@
 import { CommandError, type ParsedCommand } from "../../control/index.ts";
 import { SrsError } from "../../lib/index.ts";
-import type { CallSinkChoice, CallSinkState, SinkDispatcher } from "../../sinks/index.ts";
+import type { CallSinkChoice, CallSinkState, SinkDispatcher, SiprecForwarder } from "../../sinks/index.ts";
 import type { CallRecord, Spool } from "../../spool/index.ts";
 import type { RecordingSession, Srs } from "../../srs/index.ts";
 import type { CallRouting } from "../call-routing.ts";
@@ -13,6 +13,7 @@ export interface CallCommandDeps {
   srs: Srs;
   spool: Spool;
   dispatcher: SinkDispatcher;
+  forwarder: SiprecForwarder;
   routing: CallRouting;
   /** A call's sinks changed by command (for the SESSIONUPDATED `routing` event). */
   onSinksChanged(call: CallRecord, sinks: CallSinkState[]): void;
@@ -27,6 +28,20 @@ const sinkErrors: Record<string, ConstructorParameters<typeof CommandError>[0]> 
   SINK_ALREADY_STOPPED: "ALREADY_STOPPED",
   SINK_ALREADY_ROUTED: "REQUEST_PENDING",
   SINK_CONFIG: "INVALID_ARGUMENT",
+  SIPREC_FORWARD_UNKNOWN_CALL: "NO_SUCH_CALL",
+  SIPREC_FORWARD_NOT_LIVE: "CALL_ENDING",
+  SIPREC_FORWARD_UNKNOWN_SINK: "NO_SUCH_SINK",
+  SIPREC_FORWARD_CONFIG: "INVALID_ARGUMENT",
+  SIPREC_FORWARD_SRTP_NEEDS_TLS: "INVALID_ARGUMENT",
+  SIPREC_FORWARD_ALREADY_STARTED: "ALREADY_STARTED",
+  SIPREC_FORWARD_NOT_STARTED: "ALREADY_STOPPED",
+};
+
+/** The parameter a sink error is about, when it is one (the reply's `field`). */
+const fieldOf: Record<string, string> = {
+  SIPREC_FORWARD_SRTP_NEEDS_TLS: "srtp",
+  SIPREC_FORWARD_UNKNOWN_SINK: "sink",
+  SINK_UNKNOWN: "sink",
 };
 
 /**
@@ -69,7 +84,10 @@ function onSinks<T>(change: () => T): T {
     return change();
   } catch (err) {
     const code = err instanceof SrsError ? sinkErrors[err.code] : undefined;
-    if (code) throw new CommandError(code, err instanceof Error ? err.message : String(err));
+    if (code) {
+      const field = err instanceof SrsError ? fieldOf[err.code] : undefined;
+      throw new CommandError(code, err instanceof Error ? err.message : String(err), field ? { field } : {});
+    }
     throw err;
   }
 }
@@ -119,4 +137,34 @@ export function setPaused(
     paused,
     streams: session.streamStatus().map((s) => ({ streamId: s.stream.streamId, paused: s.paused })),
   };
+}
+
+/**
+ * `startSIPRecForward`: forwards a live call as SRC to a remote SRS (a configured siprec sink, or
+ * an ad-hoc `uri`), from the call's first frame; the SIPRECFORWARD* events tell how it goes.
+ */
+export function startSiprecForward(
+  deps: CallCommandDeps,
+  params: ParamsOf<"startSIPRecForward">,
+): Record<string, unknown> {
+  const session = liveSession(deps, params);
+  const { sessionId: _s, correlationId: _c, codec, ...rest } = params;
+  const callId = session.call.callId;
+  onSinks(() =>
+    deps.forwarder.start(callId, codec ? { ...rest, codec: codec === "PCMA/8000" ? "PCMA" : "PCMU" } : rest),
+  );
+  deps.onSinksChanged(session.call, deps.dispatcher.callSinks(callId) ?? []);
+  return { sessionId: callId, sink: params.sink, forwards: deps.forwarder.forwards(callId) };
+}
+
+/** `stopSIPRecForward`: BYE to the remote SRS now; nothing more is owed to it for this call. */
+export function stopSiprecForward(
+  deps: CallCommandDeps,
+  params: ParamsOf<"stopSIPRecForward">,
+): Record<string, unknown> {
+  const session = liveSession(deps, params);
+  const callId = session.call.callId;
+  onSinks(() => deps.forwarder.stop(callId, params.sink));
+  deps.onSinksChanged(session.call, deps.dispatcher.callSinks(callId) ?? []);
+  return { sessionId: callId, sink: params.sink, forwards: deps.forwarder.forwards(callId) };
 }

@@ -12,7 +12,14 @@ import {
 import type { Clock, Logger } from "../../lib/index.ts";
 import type { CallState } from "../../spool/index.ts";
 import type { StatusSnapshot } from "../../web/index.ts";
-import { type CallCommandDeps, setPaused, startStream, stopStream } from "./call-commands.ts";
+import {
+  type CallCommandDeps,
+  setPaused,
+  startSiprecForward,
+  startStream,
+  stopSiprecForward,
+  stopStream,
+} from "./call-commands.ts";
 import type { ReloadPlan } from "./config-reload.ts";
 import type { Drain } from "./drain.ts";
 
@@ -57,6 +64,10 @@ export function createCommandExecutor(deps: ExecutorDeps): CommandExecutor {
         return startStream(deps, command.params);
       case "stopStream":
         return stopStream(deps, command.params);
+      case "startSIPRecForward":
+        return startSiprecForward(deps, command.params);
+      case "stopSIPRecForward":
+        return stopSiprecForward(deps, command.params);
       case "pauseRecording":
         return setPaused(deps, command.params, true);
       case "resumeRecording":

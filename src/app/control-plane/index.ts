@@ -1,13 +1,13 @@
 import { type CommandReply, drained, type EventContext, httpStatusOf } from "../../control/index.ts";
 import type { Clock, Logger } from "../../lib/index.ts";
-import type { SinkDispatcher } from "../../sinks/index.ts";
+import type { SinkDispatcher, SiprecForwarder } from "../../sinks/index.ts";
 import type { SipStack } from "../../sip/index.ts";
 import type { CallRecord, Spool } from "../../spool/index.ts";
 import type { Srs } from "../../srs/index.ts";
 import type { HttpCommandExecutor, MetricsSample, StatusSnapshot } from "../../web/index.ts";
 import type { CallRouting } from "../call-routing.ts";
 import { type AppConfig, loadConfig } from "../config.ts";
-import { sinkConfigs } from "../config-mapping.ts";
+import { forwardSinkConfigs, sinkConfigs, siprecSinks } from "../config-mapping.ts";
 import type { EventOutlet } from "../event-outlet.ts";
 import { buildMetricsSample, MetricsCounters } from "../metrics-sample.ts";
 import { createReloader } from "./config-reload.ts";
@@ -24,6 +24,7 @@ export interface ControlPlaneOptions {
   srs: Srs;
   spool: Spool;
   dispatcher: SinkDispatcher;
+  forwarder: SiprecForwarder;
   routing: CallRouting;
   sip: SipStack;
   events: EventOutlet;
@@ -73,13 +74,14 @@ export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
   let sinkNames = config.sinks.map((s) => s.name);
   const reload = createReloader(options.configPath, config, (path) => loadConfig(path), {
     applyRoutingAndSinks: (next) => {
-      const sinks = sinkConfigs(next);
-      dispatcher.reconfigure(sinks);
+      dispatcher.reconfigure(sinkConfigs(next));
+      options.forwarder.reconfigure(forwardSinkConfigs(next));
+      sinkNames = next.sinks.map((s) => s.name);
       routing.reconfigure(
         next.routing,
-        sinks.map((s) => s.name),
+        sinkNames,
+        siprecSinks(next).map((s) => s.name),
       );
-      sinkNames = sinks.map((s) => s.name);
     },
     applyAllowFrom: (cidrs) => srs.setAllowFrom(cidrs),
   });
@@ -87,6 +89,7 @@ export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
     srs,
     spool,
     dispatcher,
+    forwarder: options.forwarder,
     routing,
     onSinksChanged: (call) => options.onSinksChanged(call),
     drain: {

@@ -7,6 +7,7 @@ export { compileRouting } from "./compile-routing.ts";
 export { RoutingConfigError } from "./errors.ts";
 export { askNewCallWebhook } from "./new-call-webhook.ts";
 export type {
+  ForwardSpec,
   NewCallNotice,
   NewCallWebhookOptions,
   Router,

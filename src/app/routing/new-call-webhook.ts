@@ -6,14 +6,15 @@ import { decisionFromReply, webhookReplySchema } from "./webhook-reply.ts";
  * Asks the customer application where a new call's audio goes (the `routing.new_call_webhook`
  * model of iotcomms' newCall callback): POSTs `call` as JSON (`content-type: application/json` plus
  * the configured headers) and reads a reply `{ startStream?: obj | obj[], startSIPRecForward?: obj | obj[] }`,
- * where a `startStream` object is a {@link SinkChoice} (`sink` required). Unknown keys are ignored.
+ * where a `startStream` object is a {@link SinkChoice} and a `startSIPRecForward` object a
+ * {@link ForwardSpec} (`sink` required in both). Unknown keys are ignored.
  *
  * Resolves:
- * - a decision with `by: "webhook"` when the reply has `startStream` (`[]` = record only). Objects that
- *   cannot be honoured are left out and described in `ignored`: every `startSIPRecForward` (SIPREC
- *   forwarding comes in a later release; warn `WEBHOOK_SIPREC_FORWARD_UNSUPPORTED`), a sink that is not
- *   configured and has no `url` (warn `WEBHOOK_UNKNOWN_SINK`), a sink named twice (warn `WEBHOOK_DUPLICATE_SINK`).
- * - `undefined`, so the routing rules apply, when the reply has no `startStream` or an empty body
+ * - a decision with `by: "webhook"` when the reply has `startStream` or `startSIPRecForward` (the call
+ *   gets exactly those; `[]` = record only). Objects that cannot be honoured are left out and described
+ *   in `ignored`: a sink that is not configured and has no `url`/`uri` (warn `WEBHOOK_UNKNOWN_SINK`), a
+ *   sink named twice (warn `WEBHOOK_DUPLICATE_SINK`).
+ * - `undefined`, so the routing rules apply, when the reply has neither key or an empty body
  *   (info `WEBHOOK_NO_DECISION`), after `timeoutMs` ms without the whole reply (warn `WEBHOOK_TIMEOUT`),
  *   on a network error or non-2xx status (warn `WEBHOOK_FAILED`), or on a reply that is not JSON or
  *   does not fit the shape (warn `WEBHOOK_BAD_REPLY`, with the offending paths).

@@ -47,10 +47,30 @@ export interface SinkChoice {
   headers?: Record<string, string>;
 }
 
+/** A SIPREC forward the new-call webhook asked for (the seeds' startSIPRecForward object). */
+export interface ForwardSpec {
+  /** A configured `siprec` sink, or the name of this forward when `uri` is given. */
+  sink: string;
+  /** `sip:`/`sips:` URI of the remote SRS, overriding the sink's. */
+  uri?: string;
+  codec?: "PCMU/8000" | "PCMA/8000";
+  srtp?: "AES_CM_128_HMAC_SHA1_80" | "AES_CM_128_HMAC_SHA1_32";
+  caller?: { name?: string; user?: string; label?: string };
+  calledParty?: { name?: string; user?: string; label?: string };
+  xHeaders?: Record<string, string>;
+  /** Opaque, echoed in the SIPRECFORWARD events. */
+  reference?: Record<string, unknown>;
+}
+
 /** Where a new call's audio goes, and who decided it. */
 export interface RoutingDecision {
-  /** Sinks that get the call, in order; `[]` = record to the spool only. */
+  /**
+   * Sinks that get the call, in order, by name (WebSocket or SIPREC sinks alike; a rule names
+   * either); `[]` = record to the spool only.
+   */
   sinks: SinkChoice[];
+  /** SIPREC forwards with per-call details (new-call webhook `startSIPRecForward`). */
+  forwards?: ForwardSpec[];
   /** A routing rule matched, no rule matched (`default_sinks`), or the new-call webhook answered. */
   by: "rule" | "default" | "webhook";
   /** The matching rule's `name`, or `#<index>` (zero-based) when it has none. Only when `by` is `rule`. */

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import type { Logger } from "../../lib/index.ts";
-import type { RoutingDecision, SinkChoice } from "./routing-types.ts";
+import type { ForwardSpec, RoutingDecision, SinkChoice } from "./routing-types.ts";
 
 const startStream = z.object({
   sink: z.string().regex(/^[A-Za-z0-9_.-]+$/, { message: "use letters, digits, '_', '.' or '-'" }),
@@ -14,7 +14,23 @@ const startStream = z.object({
   headers: z.record(z.string(), z.string()).optional(),
 });
 
-const forward = z.record(z.string(), z.unknown());
+const party = z
+  .object({ name: z.string().optional(), user: z.string().optional(), label: z.string().optional() })
+  .optional();
+
+const forward = z.object({
+  sink: z.string().regex(/^[A-Za-z0-9_.-]+$/, { message: "use letters, digits, '_', '.' or '-'" }),
+  uri: z
+    .string()
+    .regex(/^sips?:\S+$/i, { message: "must be a sip: or sips: URI" })
+    .optional(),
+  codec: z.enum(["PCMU/8000", "PCMA/8000"]).optional(),
+  srtp: z.enum(["AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32"]).optional(),
+  caller: party,
+  calledParty: party,
+  xHeaders: z.record(z.string().regex(/^X-[A-Za-z0-9-]+$/i), z.string().regex(/^[^\r\n]*$/)).optional(),
+  reference: z.record(z.string(), z.unknown()).optional(),
+});
 
 /** One object or a list of them, read as a list (so issue paths are `key.<index>.field`). */
 const oneOrMany = <T extends z.ZodType>(item: T) =>
@@ -32,12 +48,10 @@ export const webhookReplySchema = z.object({
 /** A validated webhook reply. */
 export type WebhookReply = z.output<typeof webhookReplySchema>;
 
-/** Keys of a `startSIPRecForward` object that name where to forward, most specific first. */
-const forwardTargetKeys = ["destination", "uri", "requestUri", "target", "srs", "url"] as const;
-
 /**
- * Turns a validated reply into a decision; `undefined` when the reply has no `startStream` (rules apply).
- * Logs `WEBHOOK_SIPREC_FORWARD_UNSUPPORTED`, `WEBHOOK_UNKNOWN_SINK`, `WEBHOOK_DUPLICATE_SINK` (warn) and
+ * Turns a validated reply into a decision; `undefined` when the reply has neither `startStream` nor
+ * `startSIPRecForward` (rules apply).
+ * Logs `WEBHOOK_UNKNOWN_SINK`, `WEBHOOK_DUPLICATE_SINK` (warn) and
  * `WEBHOOK_NO_DECISION` (info), each with `url`.
  */
 export function decisionFromReply(
@@ -46,62 +60,53 @@ export function decisionFromReply(
   logger: Logger,
   url: string,
 ): RoutingDecision | undefined {
-  const ignored: string[] = [];
-  for (const request of reply.startSIPRecForward ?? []) {
-    const description = describeForward(request);
-    ignored.push(description);
-    logger.warn("new-call webhook asked for SIPREC forwarding, which this release cannot do; ignored", {
-      code: "WEBHOOK_SIPREC_FORWARD_UNSUPPORTED",
-      url,
-      ignored: description,
-    });
-  }
-  if (reply.startStream === undefined) {
-    logger.info("new-call webhook made no streaming decision; routing rules apply", {
+  if (reply.startStream === undefined && reply.startSIPRecForward === undefined) {
+    logger.info("new-call webhook made no routing decision; routing rules apply", {
       code: "WEBHOOK_NO_DECISION",
       url,
     });
     return undefined;
   }
-  const sinks: SinkChoice[] = [];
-  for (const choice of reply.startStream) {
-    const problem = whyUnusable(choice, sinks, configuredSinks);
-    if (problem === undefined) {
-      sinks.push(choice);
-      continue;
+  const ignored: string[] = [];
+  const usable = <T extends { sink: string; url?: string; uri?: string }>(
+    kind: string,
+    choices: T[],
+  ): T[] => {
+    const kept: T[] = [];
+    for (const choice of choices) {
+      const problem = whyUnusable(choice, kept, configuredSinks);
+      if (problem === undefined) {
+        kept.push(choice);
+        continue;
+      }
+      const description = `${kind} sink "${choice.sink}": ${problem.why}`;
+      ignored.push(description);
+      logger.warn("new-call webhook named a sink that cannot be used; ignored", {
+        code: problem.code,
+        url,
+        ignored: description,
+      });
     }
-    const description = `startStream sink "${choice.sink}": ${problem.why}`;
-    ignored.push(description);
-    logger.warn("new-call webhook named a sink that cannot be used; ignored", {
-      code: problem.code,
-      url,
-      ignored: description,
-    });
-  }
-  return ignored.length > 0 ? { sinks, by: "webhook", ignored } : { sinks, by: "webhook" };
+    return kept;
+  };
+  const sinks: SinkChoice[] = usable("startStream", reply.startStream ?? []);
+  const forwards: ForwardSpec[] = usable("startSIPRecForward", reply.startSIPRecForward ?? []);
+  const decision: RoutingDecision = { sinks, by: "webhook" };
+  if (forwards.length > 0) decision.forwards = forwards;
+  if (ignored.length > 0) decision.ignored = ignored;
+  return decision;
 }
 
 /** Why a `startStream` object cannot be honoured, or `undefined` when it can. */
 function whyUnusable(
-  choice: SinkChoice,
-  chosen: readonly SinkChoice[],
+  choice: { sink: string; url?: string; uri?: string },
+  chosen: readonly { sink: string }[],
   configuredSinks: ReadonlySet<string>,
 ): { code: string; why: string } | undefined {
   if (chosen.some((s) => s.sink === choice.sink))
     return { code: "WEBHOOK_DUPLICATE_SINK", why: "named twice" };
-  if (!configuredSinks.has(choice.sink) && choice.url === undefined) {
-    return { code: "WEBHOOK_UNKNOWN_SINK", why: "not configured and no url given" };
+  if (!configuredSinks.has(choice.sink) && choice.url === undefined && choice.uri === undefined) {
+    return { code: "WEBHOOK_UNKNOWN_SINK", why: "not configured and no url or uri given" };
   }
   return undefined;
-}
-
-/** `startSIPRecForward to sip:srs@host`; query strings (which may hold tokens) are left out. */
-function describeForward(request: Record<string, unknown>): string {
-  for (const key of forwardTargetKeys) {
-    const value = request[key];
-    if (typeof value === "string" && value !== "") {
-      return `startSIPRecForward to ${value.split("?")[0]?.slice(0, 120)}`;
-    }
-  }
-  return "startSIPRecForward (no destination given)";
 }

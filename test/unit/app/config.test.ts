@@ -74,7 +74,7 @@ describe("configuration", () => {
       MQTT_PASSWORD: "secret",
       WEB_TOKEN: "0123456789abcdef0123",
     });
-    expect(config.sinks[0]?.headers.Authorization).toBe("Bearer t0k");
+    expect(config.sinks[0]).toMatchObject({ type: "websocket", headers: { Authorization: "Bearer t0k" } });
     expect(config.mqtt?.password).toBe("secret");
     expect(config.web.auth?.token).toBe("0123456789abcdef0123");
     expect(config.spool.max_bytes).toBe(20e9);
@@ -117,9 +117,11 @@ describe("configuration", () => {
     // biome-ignore-end lint/suspicious/noTemplateCurlyInString: ${NAME} is the configuration's own syntax
   });
 
-  it("refuses a sink type that this release does not have", () => {
-    expect(issuesOf(`sinks: [{ name: a, type: siprec, url: "ws://h/x", mode: interleaved }]`)).toEqual([
-      'sinks[0].type: must be "websocket" (SIPREC forwarding sinks come in a later release)',
+  it("names the keys of the sink type the file chose", () => {
+    expect(issuesOf(`sinks: [{ name: a, type: siprec, url: "ws://h/x", format: L16/8000 }]`)).toEqual([
+      "sinks[0].uri: is required",
+      'sinks[0].url: is not a known key; did you mean "uri"?',
+      "sinks[0].format: is not a known key; known keys here: name, type, uri, codec, srtp, x_headers, caller, called_party, options_ping, session_expires, replay",
     ]);
   });
 
@@ -173,5 +175,39 @@ describe("configuration", () => {
     expect(issuesOf('mqtt: { url: "mqtts://broker:8883", tls: { cert: edge.pem } }')[0]).toMatch(
       /^mqtt\.tls: cert and key go together/,
     );
+  });
+
+  it("takes a SIPREC forwarding sink with its defaults", () => {
+    const config = parseConfig(
+      'sinks: [{ name: compliance, type: siprec, uri: "sips:srs.example.com", srtp: AES_CM_128_HMAC_SHA1_80 }]',
+      "/etc/siprec-edge/config.yaml",
+      {},
+    );
+    expect(config.sinks[0]).toEqual({
+      name: "compliance",
+      type: "siprec",
+      uri: "sips:srs.example.com",
+      codec: "PCMU/8000",
+      srtp: "AES_CM_128_HMAC_SHA1_80",
+      x_headers: {},
+      options_ping: 30_000,
+      session_expires: 1_800_000,
+      replay: { max_rate: 1, max_concurrent: 2 },
+    });
+  });
+
+  it("refuses SRTP towards a remote SRS over plain signalling, and a sink of unknown type", () => {
+    expect(
+      issuesOf('sinks: [{ name: c, type: siprec, uri: "sip:10.0.0.5", srtp: AES_CM_128_HMAC_SHA1_32 }]'),
+    ).toEqual(["sinks[0].srtp: SRTP keys travel in the SDP: use a sips: URI or ;transport=tls"]);
+    expect(issuesOf('sinks: [{ name: c, type: kafka, uri: "x" }]')[0]).toMatch(
+      /^sinks\[0\]\.type: needs type "websocket" \(EASP audio stream\) or "siprec"/,
+    );
+  });
+
+  it("wants a certificate for a tls: SIP listener", () => {
+    expect(issuesOf('sip: { listen: ["tls:0.0.0.0:5061"] }')).toEqual([
+      "sip.tls: a tls: listener needs sip.tls.cert and sip.tls.key (PEM files)",
+    ]);
   });
 });

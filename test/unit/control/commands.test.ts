@@ -42,6 +42,33 @@ describe("parseCommand accepts every command with valid parameters", () => {
     expect(parseCommand("startStream", params)).toEqual({ name: "startStream", params });
   });
 
+  it("startSIPRecForward with an ad-hoc SRS, presentation overrides, X-headers and a reference", () => {
+    const params = {
+      sessionId,
+      sink: "compliance",
+      uri: "sips:srs.example.com",
+      codec: "PCMA/8000",
+      srtp: "AES_CM_128_HMAC_SHA1_80",
+      caller: { name: "Customer", user: "4930123", label: "1" },
+      calledParty: { name: "Agent 42" },
+      xHeaders: { "X-Tenant": "acme" },
+      reference: { ticket: 7, tags: ["a"] },
+    };
+    expect(parseCommand("startSIPRecForward", params)).toEqual({ name: "startSIPRecForward", params });
+    expect(parseCommand("stopSIPRecForward", { sessionId, sink: "compliance" }).name).toBe(
+      "stopSIPRecForward",
+    );
+  });
+
+  it("startSIPRecForward refuses a non-SIP URI and a non-X header, naming the field", () => {
+    expect(() => parseCommand("startSIPRecForward", { sessionId, sink: "c", uri: "http://srs" })).toThrow(
+      /uri/,
+    );
+    expect(() =>
+      parseCommand("startSIPRecForward", { sessionId, sink: "c", xHeaders: { Authorization: "x" } }),
+    ).toThrow(/xHeaders/);
+  });
+
   it("stopStream", () => {
     expect(parseCommand("stopStream", { correlationId: "a84b4c76e66710@sbc.example", sink: "ai" })).toEqual({
       name: "stopStream",
@@ -156,7 +183,9 @@ describe("parseCommand refuses bad input and names the field", () => {
     const err = refusal("startRecording", {});
     expect(err.code).toBe("UNKNOWN_COMMAND");
     expect(err.known).toEqual([...commandNames]);
-    expect(err.message).toContain("startStream, stopStream, pauseRecording");
+    expect(err.message).toContain(
+      "startStream, stopStream, startSIPRecForward, stopSIPRecForward, pauseRecording",
+    );
     expect(refusal("toString", {}).code).toBe("UNKNOWN_COMMAND");
     expect(refusal("StartStream", {}).code).toBe("UNKNOWN_COMMAND");
   });

@@ -14,6 +14,9 @@ import {
   sinkCaughtUp,
   sinkConnected,
   sinkDisconnected,
+  siprecForwardFailed,
+  siprecForwardStarted,
+  siprecForwardStopped,
   spoolDiscardedAlarm,
   spoolHighWater,
   spoolRecovered,
@@ -179,6 +182,38 @@ describe("event builders", () => {
     const routed = sessionUpdated(sampleCall(), "routing", [sampleStream(0, "p-cust")], ctx, ["archive"]);
     expect(routed.body).toMatchObject({ reason: "routing", sinks: ["archive"] });
     expect(sessionUpdated(sampleCall(), "metadata", [], ctx).body.sinks).toEqual([]);
+  });
+
+  it("SIPRECFORWARD events name the sink, the SRS, the target, our Call-ID, the replay span and echo the reference", () => {
+    const input = {
+      sink: "compliance",
+      callId: sampleCall().callId,
+      uri: "sips:srs.example.com",
+      target: "tls:192.0.2.7:5061",
+      sipCallId: "fw-1@edge",
+      reference: { ticket: 7 },
+    };
+    expect(siprecForwardStarted(input, sampleCall(), ctx)).toMatchObject({
+      event: "SIPRECFORWARDSTARTED",
+      sessionId: sampleCall().callId,
+      body: { sink: "compliance", target: "tls:192.0.2.7:5061", replay: null, reference: { ticket: 7 } },
+    });
+    expect(
+      siprecForwardFailed({ ...input, status: 503, reason: "Service Unavailable" }, sampleCall(), ctx).body,
+    ).toMatchObject({
+      status: 503,
+      reason: "Service Unavailable",
+    });
+    const replay = {
+      originalStart: "2025-03-04T10:00:00.000Z",
+      spanStart: "2025-03-04T10:00:00.000Z",
+      spanEnd: "2025-03-04T10:01:00.000Z",
+    };
+    expect(siprecForwardStopped({ ...input, replay, reason: "call-ended" }, undefined, ctx)).toMatchObject({
+      sessionId: input.callId,
+      body: { reason: "call-ended", replay },
+    });
+    expect(isEventName("SIPRECFORWARDFAILED")).toBe(true);
   });
 
   it("DRAINED is appliance-level and says when the drain completed and how many calls it waited for", () => {

@@ -26,6 +26,8 @@ const sessionId = "0195a1b2-0000-7000-8000-00000000c0de";
 const validParams: Record<string, Record<string, unknown>> = {
   startStream: { sessionId, sink: "ai", mode: "interleaved" },
   stopStream: { correlationId: "00001002161234567890", sink: "ai" },
+  startSIPRecForward: { sessionId, sink: "compliance", uri: "sips:srs.example.com" },
+  stopSIPRecForward: { sessionId, sink: "compliance" },
   pauseRecording: { sessionId, reason: "PCI" },
   resumeRecording: { sessionId },
   getStatus: {},

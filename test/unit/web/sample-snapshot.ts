@@ -58,6 +58,7 @@ export function liveCall(overrides: Partial<CallStatus> = {}): CallStatus {
         backlogMs: 40,
       },
     ],
+    forwards: [],
     ...overrides,
   };
 }
@@ -85,6 +86,7 @@ export function sampleSnapshot(live: CallStatus[] = [liveCall()]): StatusSnapsho
           endedAt: "2025-03-04T09:31:00.000Z",
           startedAt: "2025-03-04T09:30:00.000Z",
           sinks: [],
+          forwards: [],
         }),
       ],
     },

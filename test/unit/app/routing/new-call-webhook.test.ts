@@ -181,32 +181,32 @@ describe("new-call webhook", () => {
     expect(String(log.lines[0]?.issues)).toContain(path);
   });
 
-  it("reports startSIPRecForward objects as ignored and keeps the streams", async () => {
+  it("forwards as the reply's startSIPRecForward objects say, beside the streams", async () => {
     replyJson({
       startStream: { sink: "ai" },
       startSIPRecForward: [
-        { destination: "sip:recorder@srs.example;transport=tls?X-Token=abc" },
-        { reference: "r1" },
+        { sink: "adhoc", uri: "sips:recorder@srs.example", codec: "PCMA/8000", reference: { ticket: 7 } },
+        { sink: "nowhere" },
       ],
     });
     await expect(askNewCallWebhook(options(), notice)).resolves.toEqual({
       by: "webhook",
       sinks: [{ sink: "ai" }],
-      ignored: [
-        "startSIPRecForward to sip:recorder@srs.example;transport=tls",
-        "startSIPRecForward (no destination given)",
+      forwards: [
+        { sink: "adhoc", uri: "sips:recorder@srs.example", codec: "PCMA/8000", reference: { ticket: 7 } },
       ],
+      ignored: ['startSIPRecForward sink "nowhere": not configured and no url or uri given'],
     });
-    expect(codes()).toEqual([
-      "warn WEBHOOK_SIPREC_FORWARD_UNSUPPORTED",
-      "warn WEBHOOK_SIPREC_FORWARD_UNSUPPORTED",
-    ]);
+    expect(codes()).toEqual(["warn WEBHOOK_UNKNOWN_SINK"]);
   });
 
-  it("leaves the call to the rules when the reply only asks for SIPREC forwarding", async () => {
-    replyJson({ startSIPRecForward: { destination: "sip:recorder@srs.example" } });
-    await expect(askNewCallWebhook(options(), notice)).resolves.toBeUndefined();
-    expect(codes()).toEqual(["warn WEBHOOK_SIPREC_FORWARD_UNSUPPORTED", "info WEBHOOK_NO_DECISION"]);
+  it("decides the call with a reply that only asks for SIPREC forwarding: no streams", async () => {
+    replyJson({ startSIPRecForward: { sink: "adhoc", uri: "sip:recorder@srs.example" } });
+    await expect(askNewCallWebhook(options(), notice)).resolves.toEqual({
+      by: "webhook",
+      sinks: [],
+      forwards: [{ sink: "adhoc", uri: "sip:recorder@srs.example" }],
+    });
   });
 
   it("ignores a sink that is not configured and has no url, and a sink named twice", async () => {
@@ -217,7 +217,7 @@ describe("new-call webhook", () => {
       by: "webhook",
       sinks: [{ sink: "qa" }],
       ignored: [
-        'startStream sink "transcripts": not configured and no url given',
+        'startStream sink "transcripts": not configured and no url or uri given',
         'startStream sink "qa": named twice',
       ],
     });
