@@ -221,9 +221,13 @@ export function createSrs(options: SrsOptions): Srs {
     return isWildcard(req.local.address) ? requestHost(req) : req.local.address;
   }
 
+  /** Our Contact: a SIPS URI when the INVITE came over TLS or to a SIPS Request-URI (RFC 3261 §12.1.1, RFC 5630). */
   function contactFor(req: IncomingRequest): string {
     const host = isWildcard(req.local.address) ? requestHost(req) : req.local.address;
     const h = isIPv6(host) ? `[${host}]` : host;
+    if (req.local.transport === "tls" || /^sips:/i.test(req.message.uri)) {
+      return `<sips:srs@${h}:${req.local.port}>;+sip.srs`;
+    }
     return `<sip:srs@${h}:${req.local.port};transport=${req.local.transport}>;+sip.srs`;
   }
 
