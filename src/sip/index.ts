@@ -1,7 +1,8 @@
 /**
  * SIP stack (RFC 3261): message layer, UDP/TCP/TLS transports with outbound connections, server and
- * client transactions, UAS and UAC dialogs with session timers (RFC 4028), OPTIONS pinging and the
- * request router. The only entry other folders may import. Knows nothing about SIPREC.
+ * client transactions, UAS and UAC dialogs that both send in-dialog requests and run session timers
+ * (RFC 4028), OPTIONS pinging and the request router. The only entry other folders may import. Knows
+ * nothing about SIPREC.
  * @module
  */
 
@@ -55,6 +56,7 @@ export type {
   OutgoingRequestInit,
   PeerState,
   PingOptions,
+  SessionDialog,
   SessionTimerOptions,
   UacDialog,
 } from "./ua/uac-types.ts";

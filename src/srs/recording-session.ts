@@ -72,7 +72,7 @@ const zeroStats: RtpReceiverStats = {
  * One recording session (RS, RFC 7866 §3): the SIPREC dialog's call record, its streams and their
  * RTP receivers. Frames go to the spool and then to the frame listener, in that order, so a sink
  * can always re-read what it was handed. Created by the SRS on INVITE, ended by BYE, by a failed
- * dialog (no ACK) or by shutdown; ending is idempotent.
+ * dialog (no ACK), by an expired session timer (RFC 4028) or by shutdown; ending is idempotent.
  */
 export class RecordingSession {
   readonly call: CallRecord;

@@ -4,8 +4,18 @@ import type { SipStack } from "../sip/index.ts";
 import type { CallRecord, FrameRecord, Spool, StreamRecord } from "../spool/index.ts";
 import type { RoleRule } from "./roles.ts";
 
-/** Why a stream stopped. */
-export type StreamStopReason = "bye" | "reinvite" | "no-ack" | "cancelled" | "shutdown" | "error";
+/**
+ * Why a stream (or the whole recording session) stopped; `session-expired`: the SRC stopped refreshing
+ * its session (RFC 4028 §10) or no longer knows the dialog, and the SRS sent BYE.
+ */
+export type StreamStopReason =
+  | "bye"
+  | "reinvite"
+  | "no-ack"
+  | "cancelled"
+  | "shutdown"
+  | "error"
+  | "session-expired";
 
 /** Live view of one stream: its record plus the receiver's counters. */
 export interface StreamStatus {

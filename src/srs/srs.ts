@@ -1,14 +1,14 @@
 import { BlockList, isIPv6 } from "node:net";
 import { errorCode, errorMessage, silentLogger, systemClock, TypedEmitter } from "../lib/index.ts";
 import { parseSdp } from "../sdp/index.ts";
-import type { IncomingRequest } from "../sip/index.ts";
+import type { DialogTerminationReason, IncomingRequest, SessionDialog } from "../sip/index.ts";
 import { SipStatusError } from "../sip/index.ts";
 import type { RecordingBody, RecordingMetadata } from "../siprec/index.ts";
 import { extractCorrelation, mergeMetadata, parseMetadata, splitRecordingBody } from "../siprec/index.ts";
 import { answerMedia, decideMedia, type MediaDecision, type OfferContext } from "./answer.ts";
 import { buildAnswerSdp } from "./answer-sdp.ts";
 import { RecordingSession, type SessionContext } from "./recording-session.ts";
-import type { Admission, SrsObserverEvents, SrsOptions } from "./srs-types.ts";
+import type { Admission, SrsObserverEvents, SrsOptions, StreamStopReason } from "./srs-types.ts";
 
 /** Methods the SRS answers (the `Allow` header of OPTIONS and 405s). */
 export const allowedMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO";
@@ -16,7 +16,9 @@ export const allowedMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO";
 /**
  * The Session Recording Server (RFC 7866): answers SIPREC INVITEs, records their media, follows
  * re-INVITE/UPDATE/BYE, and answers OPTIONS consistently with INVITE (503 with `Retry-After`
- * whenever a new INVITE would get 503, DESIGN.md §2).
+ * whenever a new INVITE would get 503, DESIGN.md §2). Session timers (RFC 4028) are the SIP stack's:
+ * when the SRC stops refreshing (or our refresh fails) the stack sends BYE and the recording session
+ * ends with reason `session-expired`, logged with code `SIP_SESSION_EXPIRED`.
  */
 export interface Srs {
   /** Monitoring events: sessions and streams starting/stopping, rejections. */
@@ -142,7 +144,9 @@ export function createSrs(options: SrsOptions): Srs {
     byDialog.set(dialog.id, session);
     dialog.on("terminated", (why) => {
       byDialog.delete(dialog.id);
-      session.end(why === "bye" ? "bye" : why === "no-ack" ? "no-ack" : "shutdown");
+      const reason = stopReasonOf(why);
+      if (reason === "session-expired" && !session.closed) logExpiry(session, dialog, why);
+      session.end(reason);
     });
     logger.info("recording session started", {
       callId: session.call.callId,
@@ -176,6 +180,23 @@ export function createSrs(options: SrsOptions): Srs {
       reason: "bye",
     });
   });
+
+  /**
+   * The recording session ends because its dialog expired (RFC 4028 §10): the SRC, refresher, sent no
+   * refresh in time (`session-expired`), our own refresh failed (`refresh-failed`), or the SRC no longer
+   * knows the dialog (`gone`). In each case we sent BYE (or the SRC is gone) and the SBC has vanished.
+   */
+  function logExpiry(session: RecordingSession, dialog: SessionDialog, why: DialogTerminationReason): void {
+    logger.warn("recording session expired: the SRC no longer keeps its session alive", {
+      code: "SIP_SESSION_EXPIRED",
+      cause: why,
+      callId: session.call.callId,
+      sipCallId: session.call.sipCallId,
+      source: session.call.source,
+      sessionExpiresS: dialog.sessionTimer?.intervalS ?? 0,
+      refresher: dialog.sessionTimer?.refresher === "local" ? "srs" : "src",
+    });
+  }
 
   /** re-INVITE or UPDATE: new SDP and/or metadata; directions always answered afresh (RFC 7866 §7.1.2). */
   async function reoffer(req: IncomingRequest, session: RecordingSession): Promise<void> {
@@ -293,6 +314,25 @@ export function createSrs(options: SrsOptions): Srs {
       byDialog.clear();
     },
   };
+}
+
+/**
+ * Why a recording session ends when its dialog does: BYE and no-ack as such; a session timer that
+ * expired, a failed refresh of ours and a dialog the SRC no longer knows all mean the SRC vanished
+ * (`session-expired`, RFC 4028 §10); anything else is a local end (`shutdown`).
+ */
+function stopReasonOf(why: DialogTerminationReason): StreamStopReason {
+  switch (why) {
+    case "bye":
+    case "no-ack":
+    case "session-expired":
+      return why;
+    case "refresh-failed":
+    case "gone":
+      return "session-expired";
+    default:
+      return "shutdown";
+  }
 }
 
 /** SDES-SRTP only over TLS signalling (RFC 4568 §8.3): the keys travel in the SDP. */

@@ -36,8 +36,8 @@ export type DialogEvents = {
   /** The ACK for our 2xx arrived (RFC 3261 §13.3.1.4); UAC dialogs start confirmed and never emit it. */
   confirmed: [];
   /**
-   * UAC dialogs: a 2xx to a re-INVITE or UPDATE refreshed the session (RFC 4028 §10), sent by us
-   * (`local`) or by the peer (`remote`); `timer` is the session timer now running, if any.
+   * A 2xx to a re-INVITE or UPDATE refreshed the session (RFC 4028 §10), sent by us (`local`) or by the
+   * peer (`remote`); `timer` is the session timer now running, if any.
    */
   refreshed: [by: "local" | "remote", timer: SessionTimerState | undefined];
   /** The dialog ended (fired once). */
@@ -46,7 +46,8 @@ export type DialogEvents = {
 
 /**
  * A dialog (RFC 3261 §12), identified by Call-ID, local tag and remote tag: on the UAS side our To tag
- * and the caller's From tag; on the UAC side (`UacDialog`) our From tag and the callee's To tag.
+ * and the caller's From tag; on the UAC side (`UacDialog`) our From tag and the callee's To tag. The
+ * stack's dialogs are `SessionDialog`s, which also send requests.
  */
 export interface Dialog extends TypedEmitter<DialogEvents> {
   /** `callId;localTag;remoteTag`, unique per dialog. */

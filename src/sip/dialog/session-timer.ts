@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from "../../lib/index.ts";
 import { parseParams } from "../message/header-params.ts";
+import type { SipRequest } from "../message/request.ts";
 import type { SessionTimerState } from "./dialog-types.ts";
 
 /** A parsed Session-Expires header (RFC 4028 §4): interval and the optional `refresher` parameter. */
@@ -104,7 +105,38 @@ export class SessionTimer {
   }
 }
 
-/** How to answer a session refresh the peer sent (re-INVITE or UPDATE), per RFC 4028 §9. */
+/** The session-timer facts of a request the peer sent (RFC 4028 §9): what the UAS decides from. */
+export interface PeerTimerRequest {
+  /** Its Session-Expires, if any. */
+  sessionExpires: SessionExpires | undefined;
+  /** Whether it said `Supported: timer` or `Require: timer` (the peer can refresh). */
+  supportsTimer: boolean;
+  /** Its Min-SE, seconds, if any. */
+  minSeS: number | undefined;
+}
+
+/** Reads Session-Expires, Min-SE and the `timer` option tag of Supported/Require from `request`. */
+export function peerTimerRequest(request: SipRequest): PeerTimerRequest {
+  const tags = [...request.headerAll("supported"), ...request.headerAll("require")];
+  return {
+    sessionExpires: parseSessionExpires(request.header("session-expires")),
+    supportsTimer: tags.some((tag) => tag.trim().toLowerCase() === "timer"),
+    minSeS: parseMinSe(request.header("min-se")),
+  };
+}
+
+/**
+ * The session timer a Session-Expires value of a 2xx sets up (RFC 4028 §7.4, §9) for the side that is
+ * `we` in that transaction: `refresher=uac` (or no refresher) means the sender of the request.
+ * `undefined` when the value is absent or malformed (no session timer).
+ */
+export function negotiatedTimer(value: string | undefined, we: "uac" | "uas"): SessionTimerState | undefined {
+  const se = parseSessionExpires(value);
+  if (!se) return undefined;
+  return { intervalS: se.deltaS, refresher: (se.refresher ?? "uac") === we ? "local" : "remote" };
+}
+
+/** How to answer a session refresh the peer sent (initial INVITE, re-INVITE or UPDATE), per RFC 4028 §9. */
 export type RemoteRefreshTerms =
   | {
       /** Reject with 422 and this Min-SE (its Session-Expires is below our minimum). */
@@ -114,40 +146,45 @@ export type RemoteRefreshTerms =
       rejectMinSeS?: undefined;
       /** Session-Expires for our 2xx, or `undefined` when no session timer applies. */
       sessionExpires: string | undefined;
-      /** Whether our 2xx carries `Require: timer` (the peer refreshes). */
+      /** Whether our 2xx carries `Require: timer` (the peer supports timers). */
       requireTimer: boolean;
       /** The timer to run once the 2xx is sent. */
       state: SessionTimerState | undefined;
     };
 
 /**
- * Decides the session-timer part of our 2xx to a re-INVITE/UPDATE the peer sent (RFC 4028 §9): its
- * Session-Expires below `minSeS` is refused with 422; otherwise we keep its interval and its
- * `refresher` (or, when absent, leave refreshing to the peer if it supports timers, else take it);
- * without Session-Expires the running timer (`current`) continues on the same terms. "uac" in the 2xx
- * means the peer (the sender of this request).
+ * Decides the session-timer part of our 2xx to a request the peer sent (RFC 4028 §9):
+ * - a Session-Expires below `minSeS` gets 422 with our Min-SE when the peer supports timers; from a
+ *   peer that does not (a proxy inserted the header) it cannot be refused, so it is raised to
+ *   `minSeS` (and at least the request's Min-SE) and we refresh, as RFC 4028 §8.1 lets a proxy do;
+ * - otherwise its interval is kept; the refresher follows the §9 table: a peer without timer support
+ *   → `uas` (we refresh), else its `refresher`, or `uac` (the peer refreshes) when it left it open;
+ * - without Session-Expires the running timer (`current`) continues on the same terms; with none
+ *   running there is no session timer.
+ * `Require: timer` goes in the 2xx whenever the peer supports timers (MUST for `refresher=uac`,
+ * SHOULD for `uas`). "uac" in the 2xx means the peer (the sender of the request).
  */
 export function remoteRefreshTerms(
-  sessionExpires: SessionExpires | undefined,
-  peerSupportsTimer: boolean,
+  request: PeerTimerRequest,
   current: SessionTimerState | undefined,
   minSeS: number,
 ): RemoteRefreshTerms {
+  const se = request.sessionExpires;
   let intervalS: number;
   let refresher: "uac" | "uas";
-  if (sessionExpires) {
-    if (sessionExpires.deltaS < minSeS) return { rejectMinSeS: minSeS };
-    intervalS = sessionExpires.deltaS;
-    refresher = sessionExpires.refresher ?? (peerSupportsTimer ? "uac" : "uas");
+  if (se) {
+    if (se.deltaS < minSeS && request.supportsTimer) return { rejectMinSeS: minSeS };
+    intervalS = Math.max(se.deltaS, minSeS, request.minSeS ?? 0);
+    refresher = request.supportsTimer ? (se.refresher ?? "uac") : "uas";
   } else if (current) {
     intervalS = current.intervalS;
-    refresher = current.refresher === "remote" && peerSupportsTimer ? "uac" : "uas";
+    refresher = current.refresher === "remote" && request.supportsTimer ? "uac" : "uas";
   } else {
     return { sessionExpires: undefined, requireTimer: false, state: undefined };
   }
   return {
     sessionExpires: formatSessionExpires(intervalS, refresher),
-    requireTimer: refresher === "uac",
+    requireTimer: request.supportsTimer,
     state: { intervalS, refresher: refresher === "uac" ? "remote" : "local" },
   };
 }

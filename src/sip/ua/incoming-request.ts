@@ -1,18 +1,18 @@
 import { InvalidStateError } from "../../lib/index.ts";
-import type { DialogImpl } from "../dialog/dialog.ts";
 import { buildResponse } from "../message/build-response.ts";
 import type { SipRequest } from "../message/request.ts";
 import type { SipResponse } from "../message/response.ts";
 import type { ServerTx } from "../transaction/server-tx.ts";
 import type { SipEndpoint } from "../transport/listen-spec.ts";
 import type { IncomingRequest, ReplyOptions } from "./request-types.ts";
+import type { SessionDialogImpl } from "./session-dialog.ts";
 
 /** What an incoming request needs from the UA core. */
 export interface IncomingRequestCore {
-  /** Creates the dialog of an initial INVITE answered 2xx (RFC 3261 §12.1.1). */
-  createDialog(invite: SipRequest, localTag: string): DialogImpl;
+  /** Creates the dialog of an initial INVITE answered 2xx (`response`, RFC 3261 §12.1.1). */
+  createDialog(invite: SipRequest, localTag: string, response: SipResponse): SessionDialogImpl;
   /** Starts retransmitting a 2xx until its ACK (RFC 3261 §13.3.1.4). */
-  retransmitUntilAck(dialog: DialogImpl, response: SipResponse, tx: ServerTx): void;
+  retransmitUntilAck(dialog: SessionDialogImpl, response: SipResponse, tx: ServerTx): void;
 }
 
 /** Adjusts the options of a reply before it is built (e.g. session-timer headers on a 2xx, RFC 4028 §9). */
@@ -27,7 +27,7 @@ export class IncomingRequestImpl implements IncomingRequest {
   readonly message: SipRequest;
   readonly source: SipEndpoint;
   readonly local: SipEndpoint;
-  readonly dialog: DialogImpl | undefined;
+  readonly dialog: SessionDialogImpl | undefined;
   /** Our To tag for this request's responses (RFC 3261 §8.2.6.2): the request's, else a new one. */
   readonly localTag: string;
   readonly #tx: ServerTx;
@@ -39,7 +39,7 @@ export class IncomingRequestImpl implements IncomingRequest {
     request: SipRequest,
     tx: ServerTx,
     flow: { source: SipEndpoint; local: SipEndpoint },
-    dialog: DialogImpl | undefined,
+    dialog: SessionDialogImpl | undefined,
     localTag: string,
     core: IncomingRequestCore,
   ) {
@@ -66,7 +66,7 @@ export class IncomingRequestImpl implements IncomingRequest {
     this.#hook = hook;
   }
 
-  reply(status: number, reason?: string, replyOptions: ReplyOptions = {}): DialogImpl | undefined {
+  reply(status: number, reason?: string, replyOptions: ReplyOptions = {}): SessionDialogImpl | undefined {
     if (this.finished) {
       throw new InvalidStateError(`${this.message.method} already answered or its transaction ended`);
     }
@@ -79,7 +79,7 @@ export class IncomingRequestImpl implements IncomingRequest {
     this.#tx.respond(response);
     if (status < 200 || status >= 300) return undefined;
     if (this.message.method === "INVITE") {
-      const dialog = this.dialog ?? this.#core.createDialog(this.message, this.localTag);
+      const dialog = this.dialog ?? this.#core.createDialog(this.message, this.localTag, response);
       this.#core.retransmitUntilAck(dialog, response, this.#tx);
       return dialog;
     }

@@ -1,6 +1,6 @@
-import type { Dialog } from "../dialog/dialog-types.ts";
 import type { SipRequest } from "../message/request.ts";
 import type { SipEndpoint } from "../transport/listen-spec.ts";
+import type { SessionDialog } from "./uac-types.ts";
 
 /** Options of {@link IncomingRequest.reply}. */
 export interface ReplyOptions {
@@ -21,13 +21,15 @@ export interface IncomingRequest {
   /** Our socket it arrived on (use for Contact). */
   readonly local: SipEndpoint;
   /** The dialog of an in-dialog request (BYE, re-INVITE, UPDATE, INFO), matched by Call-ID + tags. */
-  readonly dialog: Dialog | undefined;
+  readonly dialog: SessionDialog | undefined;
   /**
    * Sends a provisional or final response through the server transaction. A 2xx to an initial
-   * INVITE creates and returns the Dialog (adding a To tag unless present).
+   * INVITE creates and returns the dialog (adding a To tag unless present), which can send requests
+   * (RFC 3261 §12.2.1) and runs the session timer the 2xx negotiated (RFC 4028 §9); a 2xx to a
+   * re-INVITE returns the dialog it belongs to.
    * @throws InvalidStateError (INVALID_STATE) when a final response was already sent.
    */
-  reply(status: number, reason?: string, options?: ReplyOptions): Dialog | undefined;
+  reply(status: number, reason?: string, options?: ReplyOptions): SessionDialog | undefined;
   /** Aborted when CANCEL (or a transport failure) ended a pending INVITE; the stack already sent 487. */
   readonly cancelled: AbortSignal;
 }

@@ -46,6 +46,15 @@ export interface SipStackOptions {
    * @default the listener's address; for a wildcard listener the local address of the route to the target
    */
   advertisedAddress?: string;
+  /**
+   * Session timers (RFC 4028) of the INVITEs we answer: an INVITE with Session-Expires gets it back in
+   * the 2xx with the refresher (the caller's choice; `uac` when it supports timers and left it open) and
+   * `Require: timer`; below `minSeS` it gets 422 with Min-SE; the dialog then expects the caller's
+   * refreshes (BYE before expiry when they stop, termination reason `session-expired`) or sends its own
+   * at half the interval. `false` ignores Session-Expires. `minSeS` is raised to 90 (RFC 4028 §5).
+   * @default { minSeS: 90 }
+   */
+  sessionTimer?: { minSeS?: number } | false;
 }
 
 /** Counters of the stack since start. */

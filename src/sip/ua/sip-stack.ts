@@ -26,6 +26,7 @@ import { SipStatusError } from "./errors.ts";
 import { IncomingRequestImpl } from "./incoming-request.ts";
 import { OptionsPingerImpl } from "./options-pinger.ts";
 import { asNameAddr, buildRequest, uriHost } from "./request-builder.ts";
+import { SessionDialogImpl } from "./session-dialog.ts";
 import type { RequestHandler, SipStack, SipStackOptions, SipStats } from "./sip-stack-types.ts";
 import { UacDialogImpl } from "./uac-dialog.ts";
 import { type InviteContext, sendInvite } from "./uac-invite.ts";
@@ -37,6 +38,7 @@ import type {
   OutgoingRequestInit,
   PingOptions,
 } from "./uac-types.ts";
+import { admitInitialInvite, type UasTimerSettings, uasDialogSetup, uasTimerSettings } from "./uas-dialog.ts";
 
 /** Default idle timeout of TCP/TLS connections, ms. */
 const defaultTcpIdleTimeoutMs = 300_000;
@@ -78,7 +80,8 @@ class SipStackImpl implements SipStack {
   readonly #pingers = new Set<OptionsPingerImpl>();
   readonly #transport: TransportLayer;
   readonly #transactions: TransactionLayer;
-  readonly #dialogs: DialogLayer;
+  readonly #dialogs: DialogLayer<SessionDialogImpl>;
+  readonly #uasTimer: UasTimerSettings | undefined;
   readonly #handlers = new Map<string, RequestHandler>();
   // Handler-visible requests of live INVITE transactions (for CANCEL and transport failures).
   readonly #pending = new Map<ServerTx, IncomingRequestImpl>();
@@ -114,7 +117,8 @@ class SipStackImpl implements SipStack {
       onTerminated: (tx, end) => this.#onTxTerminated(tx, end),
       onStrayResponse: (response) => this.#onStrayResponse(response),
     });
-    this.#dialogs = new DialogLayer({ clock, timers });
+    this.#dialogs = new DialogLayer<SessionDialogImpl>({ clock, timers });
+    this.#uasTimer = uasTimerSettings(options.sessionTimer);
     this.#transport.onParseError((error, flow) => this.#onParseError(error, flow));
     const client = { transactions: this.#transactions, timers, logger: this.#logger };
     this.#invite = {
@@ -228,7 +232,15 @@ class SipStackImpl implements SipStack {
       return;
     }
     const incoming = new IncomingRequestImpl(request, tx, flow, dialog, toTag ?? randomHex(6), {
-      createDialog: (invite, localTag) => this.#dialogs.create(invite, localTag),
+      createDialog: (invite, localTag, response) =>
+        this.#dialogs.adopt(
+          (context) =>
+            new SessionDialogImpl(
+              uasDialogSetup(invite, localTag, response, flow, this.#uasTimer),
+              context,
+              this.#invite.core,
+            ),
+        ),
       retransmitUntilAck: (target, response, serverTx) => {
         const bytes = this.#transactions.serialize(response);
         target.awaitAck(request.cseq?.seq ?? 0, () => this.#transactions.resendBytes(bytes, serverTx.target));
@@ -239,6 +251,10 @@ class SipStackImpl implements SipStack {
       void this.#run(incoming, () => dialog.handleRemote(incoming));
       return;
     }
+    const admitted = dialog
+      ? dialog.admitRemote(incoming)
+      : request.method !== "INVITE" || admitInitialInvite(incoming, this.#uasTimer, this.#logger);
+    if (!admitted) return;
     const handler = this.#handlers.get(request.method);
     if (!handler) {
       this.#pending.delete(tx);
@@ -248,16 +264,16 @@ class SipStackImpl implements SipStack {
     void this.#run(incoming, handler);
   }
 
-  /** A response without transaction: a late 2xx retransmission re-ACKed by its UAC dialog (§13.2.2.4). */
+  /** A response without transaction: a late 2xx retransmission re-ACKed by its dialog (§13.2.2.4). */
   #onStrayResponse(response: SipResponse): void {
-    let dialog: ReturnType<DialogLayer["matchResponse"]>;
+    let dialog: SessionDialogImpl | undefined;
     try {
       dialog = this.#dialogs.matchResponse(response);
     } catch {
       dialog = undefined;
     }
     const cseq = response.cseq;
-    if (dialog instanceof UacDialogImpl && cseq?.method === "INVITE" && response.status < 300) {
+    if (dialog && cseq?.method === "INVITE" && response.status < 300) {
       dialog.resendAck(cseq.seq);
       return;
     }

@@ -5,8 +5,8 @@ import {
   defaultSessionExpiresS,
   formatSessionExpires,
   minimumMinSeS,
+  negotiatedTimer,
   parseMinSe,
-  parseSessionExpires,
 } from "../dialog/session-timer.ts";
 import { parseNameAddr } from "../message/name-addr.ts";
 import type { SipRequest } from "../message/request.ts";
@@ -15,7 +15,9 @@ import type { SipNextHop } from "../transport/next-hop.ts";
 import type { OutboundFlow } from "../transport/transport-layer.ts";
 import { type ClientRequestContext, ClientRequestImpl } from "./client-request.ts";
 import { asNameAddr, buildRequest, contactFor, uriHost } from "./request-builder.ts";
-import { bodyText, type UacDialogCore, UacDialogImpl, type UacTimerSettings } from "./uac-dialog.ts";
+import { bodyText } from "./session-dialog.ts";
+import type { DialogTimerSettings, SessionDialogCore } from "./session-dialog-types.ts";
+import { UacDialogImpl } from "./uac-dialog.ts";
 import type { InviteInit, InviteResult } from "./uac-types.ts";
 
 /** What the INVITE procedure needs from the stack. */
@@ -23,14 +25,14 @@ export interface InviteContext extends ClientRequestContext {
   /** Where the new dialog is registered (so the peer's in-dialog requests reach it). */
   dialogs: DialogLayer;
   /** How the dialog sends. */
-  core: UacDialogCore;
+  core: SessionDialogCore;
 }
 
 /** How many times a 422 is answered with a retry (RFC 4028 §7.2). */
 const max422Retries = 2;
 
 /** Resolves the session-timer settings of `init` (RFC 4028 §7.1 defaults: 1800 s, Min-SE 90 s). */
-function timerSettings(init: InviteInit): UacTimerSettings | undefined {
+function timerSettings(init: InviteInit): DialogTimerSettings | undefined {
   if (init.sessionTimer === false) return undefined;
   const options = init.sessionTimer ?? {};
   const minSeS = Math.max(minimumMinSeS, options.minSeS ?? minimumMinSeS);
@@ -93,7 +95,7 @@ function buildInvite(
   init: InviteInit,
   flow: OutboundFlow,
   state: InviteState,
-  settings: UacTimerSettings | undefined,
+  settings: DialogTimerSettings | undefined,
 ): SipRequest {
   const host = uriHost(flow.local.address);
   state.callId ??= `${randomHex(12)}@${host}`;
@@ -128,13 +130,11 @@ function initialSdp(init: InviteInit): string | undefined {
 }
 
 /** The session timer a 2xx to our INVITE sets up (RFC 4028 §7.4); no Session-Expires, no timer. */
-function negotiatedTimer(
+function timerOf(
   response: SipResponse,
-  settings: UacTimerSettings | undefined,
+  settings: DialogTimerSettings | undefined,
 ): SessionTimerState | undefined {
-  const se = settings ? parseSessionExpires(response.headers.get("session-expires")) : undefined;
-  if (!se) return undefined;
-  return { intervalS: se.deltaS, refresher: (se.refresher ?? "uac") === "uac" ? "local" : "remote" };
+  return settings ? negotiatedTimer(response.headers.get("session-expires"), "uac") : undefined;
 }
 
 /** Creates the UAC dialog of a 2xx and sends its ACK. */
@@ -145,7 +145,7 @@ function establish(
   response: SipResponse,
   flow: OutboundFlow,
   state: InviteState,
-  settings: UacTimerSettings | undefined,
+  settings: DialogTimerSettings | undefined,
 ): UacDialogImpl {
   const contact = response.headers.get("contact");
   let remoteTarget = init.uri;
@@ -169,10 +169,14 @@ function establish(
           remoteTarget,
           routeSet,
           target: flow.target,
-          inviteCSeq: state.cseq,
+          localCSeq: state.cseq,
+          remoteCSeq: undefined,
+          initialState: "confirmed",
           localSdp: initialSdp(init),
           timer: settings,
-          sessionTimer: negotiatedTimer(response, settings),
+          sessionTimer: timerOf(response, settings),
+          refreshKeepsTimer: false,
+          refreshWithUpdate: false,
           handler: init.onRequest,
         },
         dialogContext,

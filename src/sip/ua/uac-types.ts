@@ -103,21 +103,28 @@ export interface DialogRequestInit {
 }
 
 /**
- * A dialog we created with an INVITE (RFC 3261 §12.1.2). In-dialog requests go to `target` (the next
- * hop the INVITE went to, like an outbound proxy, RFC 3261 §8.1.2) with the remote target as
- * Request-URI and the route set as Route. Requests the peer sends inside it reach `onRequest`'s handler
- * (or the defaults of `replyDefault`), never the stack's method handlers.
+ * A dialog that sends requests (RFC 3261 §12.2.1), whichever side created it. In-dialog requests go to
+ * `target` with the remote target as Request-URI and the route set as Route. It runs the session timer
+ * (RFC 4028 §10) the 2xx that created it negotiated: refreshes at half the interval when we refresh,
+ * BYE (termination reason `session-expired`) before expiry when the peer refreshes and stops; each
+ * refresh either side sends restarts it (event `refreshed`).
  */
-export interface UacDialog extends Dialog {
+export interface SessionDialog extends Dialog {
   /** Where in-dialog requests are sent. */
   readonly target: SipNextHop;
   /** The peer's Contact URI, the Request-URI of our in-dialog requests (updated by target refreshes). */
   readonly remoteTarget: string;
-  /** Route set from the 2xx's Record-Route, reversed (RFC 3261 §12.1.2). */
+  /**
+   * Route set (RFC 3261 §12.1): the UAC's from the 2xx's Record-Route, reversed; the UAS's from the
+   * INVITE's Record-Route, in order.
+   */
   readonly routeSet: readonly string[];
   /** The running session timer (RFC 4028), or `undefined` when none was negotiated. */
   readonly sessionTimer: SessionTimerState | undefined;
-  /** Our current session description: offered in refreshes, the default answer to the peer's re-INVITEs. */
+  /**
+   * Our current session description (the SDP of our last 2xx or offer): the offer of our session
+   * refreshes, and a UAC dialog's default answer to the peer's re-INVITEs.
+   */
   localSdp: string | undefined;
   /**
    * Sends a request inside the dialog and resolves with its final response (never rejects but for the
@@ -128,8 +135,19 @@ export interface UacDialog extends Dialog {
    * @throws TypeError for ACK and CANCEL, which the stack sends itself.
    */
   request(method: string, init?: DialogRequestInit): Promise<SipResponse>;
-  /** Sends BYE (RFC 3261 §15.1.1) and ends the dialog with `local-bye` whatever the answer. */
+  /**
+   * Sends BYE (RFC 3261 §15.1.1) and ends the dialog with `local-bye` whatever the answer.
+   * @throws InvalidStateError (INVALID_STATE) (as a rejection) when the dialog has ended.
+   */
   bye(init?: DialogRequestInit): Promise<SipResponse>;
+}
+
+/**
+ * A dialog we created with an INVITE (RFC 3261 §12.1.2). In-dialog requests go to `target` (the next
+ * hop the INVITE went to, like an outbound proxy, RFC 3261 §8.1.2). Requests the peer sends inside it
+ * reach `onRequest`'s handler (or the defaults of `replyDefault`), never the stack's method handlers.
+ */
+export interface UacDialog extends SessionDialog {
   /** Sets (or with `undefined` removes) the handler of requests the peer sends inside the dialog. */
   onRequest(handler: RequestHandler | undefined): void;
   /**

@@ -151,10 +151,13 @@ describe("UAC dialog: requests of the remote SRS (RFC 3261 §12.2.2, RFC 4028 §
     expect(dialog.sessionTimer).toEqual({ intervalS: 300, refresher: "remote" });
   });
 
-  it("refuses a session refresh below our Min-SE with 422 and Min-SE", async () => {
+  it("refuses a session refresh below our Min-SE with 422 and Min-SE when the remote supports timers", async () => {
     await setup();
     const { peer } = await establish();
-    uas.send(peerRequest(peer, "INVITE", 1, { extra: ["Session-Expires: 30"] }), uac.port);
+    uas.send(
+      peerRequest(peer, "INVITE", 1, { extra: ["Supported: timer", "Session-Expires: 30"] }),
+      uac.port,
+    );
     await uas.nextResponse();
     const refused = await uas.nextResponse();
     expect(refused.status).toBe(422);
