@@ -69,6 +69,7 @@ describe("forwarding commands", () => {
     call.end();
     forwarder.route(call.call.callId, [{ sink: "rec" }]);
     await until(() => forwarder.isDelivered(call.call.callId), "delivery");
+    await until(() => remote.packets(0, 0).length >= 6, "the last datagrams at the SRS");
     expect(remote.sessions[0]?.invite.header("x-siprec-edge-replay")).toBeDefined();
     expect(payloadsOf(remote, 0)).toEqual(frames(0, 6));
     expect(forwarder.forwards(call.call.callId)).toEqual([

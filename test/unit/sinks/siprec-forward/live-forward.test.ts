@@ -59,6 +59,10 @@ describe("a live SIPREC forward", () => {
     await until(() => srs.packets(0, 0).length === 30 && srs.packets(0, 1).length === 30, "every packet");
     expect(h.stopped[0]?.reason).toBe("call-ended");
     await until(() => srs.sessions[0]?.ended === "bye", "our BYE");
+    await until(
+      () => [0, 1].every((stream) => srs.packets(0, stream).length >= 30),
+      "every frame at the SRS",
+    );
     const ssrcs: number[] = [];
     for (const stream of [0, 1]) {
       const rtp = srs.packets(0, stream).map(readRtp);
