@@ -1,4 +1,4 @@
-import type { SinkDispatcher } from "../sinks/index.ts";
+import type { SinkDispatcher, SiprecForwarder } from "../sinks/index.ts";
 import type { Spool } from "../spool/index.ts";
 import type { Srs } from "../srs/index.ts";
 import type { MetricsSample } from "../web/index.ts";
@@ -45,8 +45,11 @@ export interface MetricsSources {
   srs: Srs;
   spool: Spool;
   dispatcher: SinkDispatcher;
+  forwarder: SiprecForwarder;
   counters: MetricsCounters;
   sinkNames: () => string[];
+  /** Names of the configured SIPREC forwarding sinks. */
+  siprecSinkNames: () => string[];
   accepting: () => boolean;
   draining: () => boolean;
   mqttConnected: () => boolean;
@@ -113,7 +116,25 @@ export function buildMetricsSample(sources: MetricsSources): MetricsSample {
       backlogS: s.backlogMs / 1000,
       reconnects: sources.counters.reconnects.get(sink) ?? 0,
     })),
+    forwards: forwardSamples(sources),
     sip: sources.sip(),
     eventOutboxDepth: sources.eventOutboxDepth(),
   };
+}
+
+/** Forwards of the live calls and of the calls sinks still owe audio to, by SIPREC sink. */
+function forwardSamples(sources: MetricsSources): MetricsSample["forwards"] {
+  const callIds = new Set(sources.srs.sessions().map((s) => s.call.callId));
+  for (const unit of sources.dispatcher.status()) callIds.add(unit.callId);
+  const bySink = new Map<string, { forwardsByState: Record<string, number>; owedFrames: number }>();
+  for (const name of sources.siprecSinkNames()) bySink.set(name, { forwardsByState: {}, owedFrames: 0 });
+  for (const callId of callIds) {
+    for (const f of sources.forwarder.forwards(callId)) {
+      const sink = bySink.get(f.sink) ?? { forwardsByState: {}, owedFrames: 0 };
+      sink.forwardsByState[f.state] = (sink.forwardsByState[f.state] ?? 0) + 1;
+      sink.owedFrames += f.owedFrames;
+      bySink.set(f.sink, sink);
+    }
+  }
+  return [...bySink].map(([sink, s]) => ({ sink, ...s }));
 }

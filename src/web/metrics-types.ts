@@ -41,6 +41,16 @@ export interface SinkSample {
   reconnects: number;
 }
 
+/** One SIPREC forwarding sink: its forward sessions by state and the audio it is still owed. */
+export interface ForwardSample {
+  /** Sink name from config (`sinks[].name`, `type: siprec`), or of an ad-hoc forward. */
+  sink: string;
+  /** Forwards of live and spooled calls by state (`starting`, `live`, `replaying`, `owed`, `done`), forwards. */
+  forwardsByState: Record<string, number>;
+  /** Frames recorded but not yet sent to the remote SRS over all its forwards, frames. */
+  owedFrames: number;
+}
+
 /** SIP traffic since the process started (RFC 3261). */
 export interface SipSample {
   /** Final and provisional responses we sent, by status code (`"200"`, `"503"`), responses, cumulative. */
@@ -73,6 +83,8 @@ export interface MetricsSample {
   spool: SpoolSample;
   /** Every configured sink, now. */
   sinks: SinkSample[];
+  /** SIPREC forwarding sinks (we as SRC towards remote SRSs). */
+  forwards: ForwardSample[];
   /** SIP traffic, cumulative since start. */
   sip: SipSample;
   /** Events in the spool's outbox not yet acknowledged by the MQTT broker, events. */

@@ -130,6 +130,27 @@ function addSinks(r: ScrapeRegistry, s: MetricsSample): void {
   }
 }
 
+/** Forward states (`ForwardState` of the SIPREC forwarder), all exposed so dashboards see zeros. */
+const forwardStates = ["starting", "live", "replaying", "owed", "done"] as const;
+
+function addForwards(r: ScrapeRegistry, s: MetricsSample): void {
+  const forwards = r.labelledGauge(
+    "siprec_edge_forward_sessions",
+    "SIPREC forwards (calls towards remote SRSs) by sink and state.",
+    ["sink", "state"],
+  );
+  const owed = r.labelledGauge(
+    "siprec_edge_forward_owed_frames",
+    "Frames recorded but not yet sent to a remote SRS (to be replayed).",
+    ["sink"],
+  );
+  for (const { sink, forwardsByState, owedFrames } of s.forwards) {
+    const states = new Set<string>([...forwardStates, ...Object.keys(forwardsByState)]);
+    for (const state of states) forwards.set({ sink, state }, forwardsByState[state] ?? 0);
+    owed.set({ sink }, owedFrames);
+  }
+}
+
 function addSip(r: ScrapeRegistry, s: MetricsSample): void {
   const responses = r.labelledCounter(
     "siprec_edge_sip_responses_total",
@@ -165,6 +186,7 @@ export async function renderMetrics(sample: MetricsSample): Promise<string> {
   addRtp(registry, sample);
   addSpool(registry, sample);
   addSinks(registry, sample);
+  addForwards(registry, sample);
   addSip(registry, sample);
   return registry.registry.metrics();
 }

@@ -7,7 +7,7 @@ import type { Srs } from "../../srs/index.ts";
 import type { HttpCommandExecutor, MetricsSample, StatusSnapshot } from "../../web/index.ts";
 import type { CallRouting } from "../call-routing.ts";
 import { type AppConfig, loadConfig } from "../config.ts";
-import { forwardSinkConfigs, sinkConfigs, siprecSinks } from "../config-mapping.ts";
+import { forwardSinkConfigs, sinkConfigs, siprecSinks, websocketSinks } from "../config-mapping.ts";
 import type { EventOutlet } from "../event-outlet.ts";
 import { buildMetricsSample, MetricsCounters } from "../metrics-sample.ts";
 import { createReloader } from "./config-reload.ts";
@@ -71,16 +71,18 @@ export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
     clock,
     logger,
   });
-  let sinkNames = config.sinks.map((s) => s.name);
+  let sinkNames = websocketSinks(config).map((s) => s.name);
+  let siprecNames = siprecSinks(config).map((s) => s.name);
   const reload = createReloader(options.configPath, config, (path) => loadConfig(path), {
     applyRoutingAndSinks: (next) => {
       dispatcher.reconfigure(sinkConfigs(next));
       options.forwarder.reconfigure(forwardSinkConfigs(next));
-      sinkNames = next.sinks.map((s) => s.name);
+      sinkNames = websocketSinks(next).map((s) => s.name);
+      siprecNames = siprecSinks(next).map((s) => s.name);
       routing.reconfigure(
         next.routing,
-        sinkNames,
-        siprecSinks(next).map((s) => s.name),
+        next.sinks.map((s) => s.name),
+        siprecNames,
       );
     },
     applyAllowFrom: (cidrs) => srs.setAllowFrom(cidrs),
@@ -129,8 +131,10 @@ export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
         srs,
         spool,
         dispatcher,
+        forwarder: options.forwarder,
         counters,
         sinkNames: () => sinkNames,
+        siprecSinkNames: () => siprecNames,
         accepting: options.accepting,
         draining: () => !drain.accepting,
         mqttConnected: () => options.events.publisher?.connected ?? false,

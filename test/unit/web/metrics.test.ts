@@ -74,6 +74,9 @@ describe("renderMetrics", () => {
     expect(seriesValue(text, "siprec_edge_spool_max_bytes")).toBe(21_474_836_480);
     expect(seriesValue(text, "siprec_edge_spool_oldest_undelivered_seconds")).toBe(42.5);
     expect(seriesValue(text, "siprec_edge_spool_frames_discarded_total")).toBe(118);
+    expect(seriesValue(text, 'siprec_edge_forward_sessions{sink="compliance",state="live"}')).toBe(2);
+    expect(seriesValue(text, 'siprec_edge_forward_sessions{sink="compliance",state="replaying"}')).toBe(0);
+    expect(seriesValue(text, 'siprec_edge_forward_owed_frames{sink="compliance"}')).toBe(1500);
     expect(seriesValue(text, "siprec_edge_event_outbox_depth")).toBe(7);
     expect(text).toContain("# TYPE siprec_edge_calls_total counter");
     expect(text).toContain("# TYPE siprec_edge_calls_active gauge");

@@ -20,6 +20,7 @@ export function sampleMetrics(): MetricsSample {
       oldestUndeliveredAgeS: 42.5,
       framesDiscarded: 118,
     },
+    forwards: [{ sink: "compliance", forwardsByState: { live: 2, owed: 1 }, owedFrames: 1500 }],
     sinks: [
       { sink: "ai", unitsByState: { open: 2, replaying: 1 }, backlogS: 12.4, reconnects: 5 },
       { sink: "archive", unitsByState: { backoff: 3 }, backlogS: 940, reconnects: 61 },
