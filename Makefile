@@ -29,7 +29,7 @@ format: deps ## Apply Biome's formatting and safe fixes
 	$(BIN)/biome check --write .
 
 test-deps: ## Install the Debian packages the tests drive (SIPp, mosquitto, promtool) if missing
-	bash scripts/ensure-debian-packages.sh sip-tester mosquitto mosquitto-clients prometheus dnsmasq-base libxml2-utils
+	bash scripts/ensure-debian-packages.sh sip-tester mosquitto mosquitto-clients prometheus dnsmasq-base libxml2-utils systemd python3
 
 test: lint build test-deps ## Lint, type-check, build, then run every test under Bun
 	$(BUN) --bun $(BIN)/vitest run

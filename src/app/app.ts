@@ -22,6 +22,7 @@ import { recoverSpool } from "./recovery.ts";
 import { SinkFeedPair } from "./sink-feed.ts";
 import { type SpoolWatch, watchSpool } from "./spool-watch.ts";
 import { buildStatus } from "./status.ts";
+import { SystemdNotifier, statusLine } from "./systemd/index.ts";
 
 /** How often the retained MQTT status is republished, ms (DESIGN.md §8). */
 const statusIntervalMs = 30_000;
@@ -277,6 +278,21 @@ export async function startApp(options: AppOptions): Promise<App> {
     });
     cleanups.push(() => web.close());
 
+    const notifier = new SystemdNotifier({
+      clock,
+      logger: logger.child({ component: "systemd" }),
+      statusLine: () => {
+        const level = spoolWatch.level();
+        return statusLine({
+          activeCalls: srs.sessions().length,
+          spoolBytes: level.bytes,
+          spoolMaxBytes: level.maxBytes,
+        });
+      },
+    });
+    // First in the list, so it closes last: systemd's watchdog is fed until the very end of a stop.
+    cleanups.unshift(() => notifier.close());
+
     if (publisher) {
       publishStatus();
       const timer = clock.setInterval(publishStatus, statusIntervalMs);
@@ -288,6 +304,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     cleanups.push(() => {
       accepting = false;
     });
+    notifier.ready();
     logger.info("siprec-edge started", {
       version,
       sip: sipListening,
@@ -309,6 +326,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       },
       stop: () => {
         stopping ??= (async () => {
+          notifier.stopping();
           accepting = false;
           logger.info("siprec-edge stopping");
           await stopAll();
