@@ -108,20 +108,30 @@ export class InviteClientTx extends ClientTx {
   }
 }
 
+/** Headers a non-2xx ACK copies from its INVITE (To comes from the response). */
+const ackCopies: ReadonlySet<string> = new Set(["from", "call-id", "route"]);
+
+/**
+ * The headers an ACK or a CANCEL takes from its INVITE (RFC 3261 §9.1, §17.1.1.3): the INVITE's top
+ * Via alone (same branch, so it reaches the same server transaction), `Max-Forwards: 70`, then the
+ * headers whose lower-case names are in `copy`, in the INVITE's order.
+ */
+export function headersFromInvite(invite: SipRequest, copy: ReadonlySet<string>): SipHeaderList {
+  const headers = new SipHeaderList();
+  const topVia = invite.via[0];
+  if (topVia) headers.append("Via", topVia.raw);
+  headers.append("Max-Forwards", "70");
+  for (const [name, value] of invite.headers) if (copy.has(headerKey(name))) headers.append(name, value);
+  return headers;
+}
+
 /**
  * The ACK of a non-2xx final response (RFC 3261 §17.1.1.3): Request-URI, Call-ID, From, top Via
  * (same branch) and Route of the INVITE, To of the response (with its tag), CSeq number of the INVITE
  * with method ACK, no body.
  */
 export function non2xxAck(invite: SipRequest, response: SipResponse): SipRequest {
-  const headers = new SipHeaderList();
-  const topVia = invite.via[0];
-  if (topVia) headers.append("Via", topVia.raw);
-  headers.append("Max-Forwards", "70");
-  for (const [name, value] of invite.headers) {
-    const key = headerKey(name);
-    if (key === "from" || key === "call-id" || key === "route") headers.append(name, value);
-  }
+  const headers = headersFromInvite(invite, ackCopies);
   headers.append("To", response.headers.get("to") ?? invite.headers.get("to") ?? "");
   headers.append("CSeq", `${invite.cseq?.seq ?? 1} ACK`);
   headers.append("Content-Length", "0");

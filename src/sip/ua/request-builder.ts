@@ -1,5 +1,6 @@
-import { headerKey, SipHeaderList } from "../message/headers.ts";
+import { SipHeaderList } from "../message/headers.ts";
 import { SipRequest } from "../message/request.ts";
+import { headersFromInvite } from "../transaction/invite-client-tx.ts";
 import type { SipEndpoint } from "../transport/listen-spec.ts";
 
 const encoder = new TextEncoder();
@@ -53,19 +54,15 @@ export function buildRequest(parts: RequestParts): SipRequest {
   return new SipRequest(parts.method, parts.uri, { headers, body });
 }
 
+/** Headers a CANCEL copies from its INVITE. */
+const cancelCopies: ReadonlySet<string> = new Set(["route", "from", "to", "call-id"]);
+
 /**
  * The CANCEL of a pending INVITE (RFC 3261 §9.1): same Request-URI, Call-ID, From, To, CSeq number and
  * Route, and the INVITE's top Via alone (so it reaches the same server transaction); no body.
  */
 export function buildCancel(invite: SipRequest): SipRequest {
-  const headers = new SipHeaderList();
-  const topVia = invite.via[0];
-  if (topVia) headers.append("Via", topVia.raw);
-  headers.append("Max-Forwards", "70");
-  for (const [name, value] of invite.headers) {
-    const key = headerKey(name);
-    if (key === "route" || key === "from" || key === "to" || key === "call-id") headers.append(name, value);
-  }
+  const headers = headersFromInvite(invite, cancelCopies);
   headers.append("CSeq", `${invite.cseq?.seq ?? 1} CANCEL`);
   headers.append("Content-Length", "0");
   return new SipRequest("CANCEL", invite.uri, { headers });
