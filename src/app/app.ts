@@ -212,6 +212,8 @@ export async function startApp(options: AppOptions): Promise<App> {
     dispatcher.recover();
     forwarder.recover();
 
+    /** Whether a new INVITE would be answered now (not stopping, not draining, spool below high water). */
+    const acceptingCalls = (): boolean => accepting && drainAccepting() && !spoolWatch.level().highWater;
     const status = (): StatusSnapshot =>
       buildStatus({
         applianceId: config.appliance_id,
@@ -227,7 +229,7 @@ export async function startApp(options: AppOptions): Promise<App> {
           configured: events.publisher !== undefined,
           connected: () => events.publisher?.connected ?? false,
         },
-        accepting: () => accepting && drainAccepting() && !spoolWatch.level().highWater,
+        accepting: acceptingCalls,
         counters: () => {
           const sipStats = sip.stats();
           return {
@@ -257,7 +259,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       sip,
       events,
       ctx,
-      accepting: () => accepting && drainAccepting() && !spoolWatch.level().highWater,
+      accepting: acceptingCalls,
       ready: () => ready && accepting,
       onSinksChanged: emitRouting,
       onDrainChange: publishStatus,

@@ -2,11 +2,11 @@ import { errorCode, errorMessage, type Logger } from "../lib/index.ts";
 import type { CallSinkChoice, ForwardChoice, SinkDispatcher, SiprecForwarder } from "../sinks/index.ts";
 import type { CallRecord, StreamRecord } from "../spool/index.ts";
 import type { InviteInfo } from "../srs/index.ts";
+import { forwardChoice } from "./config-mapping.ts";
 import type { RoutingConfig } from "./config-schema.ts";
 import {
   askNewCallWebhook,
   compileRouting,
-  type ForwardSpec,
   type Router,
   type RoutingDecision,
   type RoutingInput,
@@ -144,10 +144,4 @@ export function createCallRouting(options: CallRoutingOptions): CallRouting {
       siprecNames = new Set(siprec);
     },
   };
-}
-
-/** A webhook's startSIPRecForward object as the forwarder takes it (`PCMU/8000` → `PCMU`). */
-export function forwardChoice(spec: ForwardSpec): ForwardChoice {
-  const { codec, ...rest } = spec;
-  return codec ? { ...rest, codec: codec === "PCMA/8000" ? "PCMA" : "PCMU" } : rest;
 }

@@ -1,7 +1,8 @@
-import type { SiprecSinkConfig, WebSocketSinkConfig } from "../sinks/index.ts";
+import type { ForwardChoice, ForwardCodec, SiprecSinkConfig, WebSocketSinkConfig } from "../sinks/index.ts";
 import type { RoleRule } from "../srs/index.ts";
 import type { AppConfig } from "./config.ts";
 import type { SiprecSinkEntry, WebSocketSinkEntry } from "./config-schema.ts";
+import type { ForwardSpec } from "./routing/index.ts";
 
 /** The configured WebSocket sinks as the EASP dispatcher takes them (snake_case keys → options). */
 export function sinkConfigs(config: AppConfig): WebSocketSinkConfig[] {
@@ -59,7 +60,7 @@ export function forwardSinkConfigs(config: AppConfig): SiprecSinkConfig[] {
   return siprecSinks(config).map((s) => ({
     name: s.name,
     uri: s.uri,
-    codec: s.codec === "PCMA/8000" ? "PCMA" : "PCMU",
+    codec: forwardCodecOf(s.codec),
     ...(s.srtp ? { srtp: s.srtp } : {}),
     xHeaders: s.x_headers,
     ...(s.caller ? { caller: s.caller } : {}),
@@ -68,4 +69,15 @@ export function forwardSinkConfigs(config: AppConfig): SiprecSinkConfig[] {
     sessionExpiresS: Math.round(s.session_expires / 1000),
     replay: { maxRate: s.replay.max_rate, maxConcurrent: s.replay.max_concurrent },
   }));
+}
+
+/** The forwarder's codec for a configured or requested `PCMU/8000` / `PCMA/8000`. */
+function forwardCodecOf(format: "PCMU/8000" | "PCMA/8000"): ForwardCodec {
+  return format === "PCMA/8000" ? "PCMA" : "PCMU";
+}
+
+/** A startSIPRecForward request (command or new-call webhook) as the forwarder takes it (`PCMU/8000` → `PCMU`). */
+export function forwardChoice(spec: ForwardSpec): ForwardChoice {
+  const { codec, ...rest } = spec;
+  return codec ? { ...rest, codec: forwardCodecOf(codec) } : rest;
 }

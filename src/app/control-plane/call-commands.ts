@@ -4,6 +4,7 @@ import type { CallSinkChoice, CallSinkState, SinkDispatcher, SiprecForwarder } f
 import type { CallRecord, Spool } from "../../spool/index.ts";
 import type { RecordingSession, Srs } from "../../srs/index.ts";
 import type { CallRouting } from "../call-routing.ts";
+import { forwardChoice } from "../config-mapping.ts";
 
 /** Parameters of one of the call commands. */
 type ParamsOf<N extends ParsedCommand["name"]> = Extract<ParsedCommand, { name: N }>["params"];
@@ -148,11 +149,9 @@ export function startSiprecForward(
   params: ParamsOf<"startSIPRecForward">,
 ): Record<string, unknown> {
   const session = liveSession(deps, params);
-  const { sessionId: _s, correlationId: _c, codec, ...rest } = params;
+  const { sessionId: _s, correlationId: _c, ...spec } = params;
   const callId = session.call.callId;
-  onSinks(() =>
-    deps.forwarder.start(callId, codec ? { ...rest, codec: codec === "PCMA/8000" ? "PCMA" : "PCMU" } : rest),
-  );
+  onSinks(() => deps.forwarder.start(callId, forwardChoice(spec)));
   deps.onSinksChanged(session.call, deps.dispatcher.callSinks(callId) ?? []);
   return { sessionId: callId, sink: params.sink, forwards: deps.forwarder.forwards(callId) };
 }
