@@ -6,10 +6,12 @@ import { parseArgs } from "node:util";
 import type { CommandIo, CommandResult } from "./app/index.ts";
 import {
   checkConfigCommand,
+  diagCommand,
   ExitCode,
   receiveCommand,
   runCommand,
   simulateCallCommand,
+  spoolCheckCommand,
   spoolCommand,
   version,
 } from "./app/index.ts";
@@ -35,6 +37,13 @@ Usage:
                                                calls in the running appliance's spool, sizes, per-sink backlog
   siprec-edge spool export CALL_ID (--wav DIR | --pcap FILE) [--config FILE | --web URL]
                                                a spooled call as WAV files (one per stream) or a pcap
+  siprec-edge spool check [--config FILE | --spool-file PATH] [--stats | --integrity]
+                                               spool statistics and PRAGMA integrity_check, read-only (JSON)
+  siprec-edge diag [--config FILE] [--output DIR] [--pcaps N] [--capture SECONDS]
+                                               write a support bundle (.tar.gz, secrets redacted) to DIR
+                                               (default: here): versions, config, journal, status, spool,
+                                               network, reachability, clock, the N newest call pcaps
+                                               (default 10) and an optional tcpdump of SIP/RTP
   siprec-edge version                          print the version
 `;
 
@@ -66,6 +75,12 @@ async function dispatch(command: string | undefined, argv: string[]): Promise<Co
       web: { type: "string" },
       wav: { type: "string" },
       pcap: { type: "string" },
+      output: { type: "string", default: "." },
+      pcaps: { type: "string", default: "10" },
+      capture: { type: "string" },
+      "spool-file": { type: "string" },
+      stats: { type: "boolean", default: false },
+      integrity: { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -100,7 +115,36 @@ async function dispatch(command: string | undefined, argv: string[]): Promise<Co
         io,
       );
     }
+    case "diag": {
+      const pcaps = Number(values.pcaps);
+      const capture = values.capture === undefined ? 0 : Number(values.capture);
+      if (!Number.isInteger(pcaps) || pcaps < 0)
+        fail(`--pcaps must be a whole number, not "${values.pcaps}"`);
+      if (!Number.isInteger(capture) || capture < 0 || capture > 3600)
+        fail(`--capture must be seconds from 1 to 3600, not "${values.capture}"`);
+      return diagCommand(
+        {
+          config: values.config,
+          outputDir: values.output,
+          pcaps,
+          ...(capture > 0 ? { captureSeconds: capture } : {}),
+        },
+        io,
+      );
+    }
     case "spool":
+      if (positionals[0] === "check") {
+        if (values.stats && values.integrity) fail("give --stats or --integrity, not both");
+        return spoolCheckCommand(
+          {
+            config: values.config,
+            ...(values["spool-file"] ? { spoolFile: values["spool-file"] } : {}),
+            statsOnly: values.stats,
+            integrityOnly: values.integrity,
+          },
+          io,
+        );
+      }
       return spoolCommand(
         {
           action: positionals[0],
