@@ -250,6 +250,23 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    capture: z
+      .object({
+        enabled: z.boolean({ message: "must be true or false" }).default(true),
+        path: z
+          .string()
+          .min(1, { message: 'must name a folder, e.g. "/var/lib/siprec-edge/captures"' })
+          .optional(),
+        max_bytes: size('write e.g. "2GB" or "500MiB"').default(2e9),
+        sip_messages: z
+          .number({ message: "must be a number of messages, e.g. 500" })
+          .int({ message: "must be a whole number of messages, e.g. 500" })
+          .min(0, { message: "must be 0 (no ring) or more, e.g. 500" })
+          .max(100_000, { message: "must be at most 100000" })
+          .default(500),
+      })
+      .strict()
+      .prefault({}),
     srs: z
       .object({
         role_order: z

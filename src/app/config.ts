@@ -1,5 +1,5 @@
 import { accessSync, constants, readFileSync } from "node:fs";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { z } from "zod";
 import { SrsError } from "../lib/index.ts";
 import { configSchema, type RawConfig } from "./config-schema.ts";
@@ -29,7 +29,7 @@ export class ConfigError extends SrsError {
 
 /**
  * Reads, expands (`${ENV}` and `${ENV:-default}` in string values), validates and resolves a YAML
- * configuration file. Relative paths (spool.path, mqtt.tls.*) resolve against the file's folder (DESIGN.md §7).
+ * configuration file. Relative paths (spool.path, capture.path, mqtt.tls.*) resolve against the file's folder (DESIGN.md §7).
  * @throws ConfigError naming each bad key and its fix.
  */
 export function loadConfig(file: string, env: Record<string, string | undefined> = process.env): AppConfig {
@@ -109,6 +109,7 @@ export function parseConfig(
   const folder = dirname(resolve(file));
   const anchored = (path: string): string => (isAbsolute(path) ? path : resolve(folder, path));
   config.spool.path = anchored(config.spool.path);
+  config.capture.path = anchored(config.capture.path ?? join(dirname(config.spool.path), "captures"));
   for (const tls of [config.mqtt?.tls, config.sip.tls]) {
     if (!tls) continue;
     if (tls.ca) tls.ca = anchored(tls.ca);

@@ -142,6 +142,27 @@ export interface RtpReceiverOptions {
    * `packetsUnauthenticated`. Absent = plain RTP.
    */
   srtp?: SrtpContext;
+  /** Gets every datagram of the RTP and RTCP ports before any check (the call's capture); see {@link DatagramTap}. */
+  tap?: DatagramTap;
+}
+
+/**
+ * Receives every datagram arriving on a stream's RTP and RTCP ports before any check (wrong source,
+ * not RTP, SRTP still encrypted): the per-call packet capture. Called on the socket's path for
+ * each packet: it must not keep `data` past the call unless it copies it, and must not throw.
+ */
+export interface DatagramTap {
+  /**
+   * One datagram: `data` exactly as Bun handed it over (no copy), the sender's address and port, and
+   * our socket's bound address (possibly a wildcard) and port.
+   */
+  datagram(
+    data: ArrayBuffer,
+    remoteAddress: string,
+    remotePort: number,
+    localAddress: string,
+    localPort: number,
+  ): void;
 }
 
 /** The RTP receive side of one stream (DESIGN.md §3): sockets, reorder, loss, timeline, DTMF. */
@@ -163,6 +184,8 @@ export interface RtpReceiver {
    * reason PausedPolicy (3) and DTMF is not reported.
    */
   setPaused(paused: boolean): void;
+  /** Sets or removes the datagram tap (the call's capture starts once the call exists). */
+  setTap(tap: DatagramTap | undefined): void;
   /** Replaces the SRTP context (the SRC re-keyed in a re-INVITE, RFC 4568 §7.1.4). */
   setSrtp(srtp: SrtpContext | undefined): void;
   /** Gives up the holes in the reorder buffer and emits everything it holds (on BYE, re-INVITE). */

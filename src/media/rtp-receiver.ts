@@ -3,7 +3,7 @@ import type { SrtpContext } from "../srtp/index.ts";
 import { MediaError } from "./errors.ts";
 import type { G711Codec } from "./g711.ts";
 import { LevelMeter } from "./level-meter.ts";
-import type { RtpReceiver, RtpReceiverOptions, RtpReceiverStats } from "./media-types.ts";
+import type { DatagramTap, RtpReceiver, RtpReceiverOptions, RtpReceiverStats } from "./media-types.ts";
 import { PushOutcome, ReorderBuffer } from "./reorder-buffer.ts";
 import { RtpHeader, RtpHeaderResult, readRtpHeader } from "./rtp/rtp-header.ts";
 import { PacketKind, StreamTimeline } from "./stream-timeline.ts";
@@ -101,6 +101,9 @@ class RtpReceiverImpl implements RtpReceiver {
   #packetsMalformed = 0;
   #packetsUnauthenticated = 0;
   #srtp: SrtpContext | undefined;
+  /** The call's capture, handed every datagram first. */
+  #tap: DatagramTap | undefined;
+  #rtcpPort = 0;
   #packetsWrongSource = 0;
   #rtcpPackets = 0;
   #handlerErrors = 0;
@@ -114,6 +117,7 @@ class RtpReceiverImpl implements RtpReceiver {
     const { kinds, codec, rate } = payloadKinds(options);
     this.#port = options.port;
     this.#srtp = options.srtp;
+    this.#tap = options.tap;
     this.#address = options.address;
     this.#rtcpMux = options.rtcpMux ?? false;
     this.#clock = options.clock ?? systemClock;
@@ -163,9 +167,10 @@ class RtpReceiverImpl implements RtpReceiver {
     if (!this.#rtcpMux) {
       const rtcpPort = requested === 0 ? 0 : requested + 1;
       try {
-        this.#rtcpSocket = await this.#open(rtcpPort, () => {
-          this.#rtcpPackets++;
-        });
+        this.#rtcpSocket = await this.#open(rtcpPort, (_s, datagram, port, address) =>
+          this.#onRtcp(datagram, port, address),
+        );
+        this.#rtcpPort = this.#rtcpSocket.port;
       } catch (err) {
         rtp.close();
         this.#rtpSocket = undefined;
@@ -191,9 +196,18 @@ class RtpReceiverImpl implements RtpReceiver {
     }
   }
 
-  /** The per-datagram path: source filter, header, payload type, SSRC, jitter, reorder. */
+  /** A datagram on the RTCP port: tapped and counted (RTCP is not interpreted). */
+  #onRtcp(received: ArrayBuffer, port: number, address: string): void {
+    this.#rtcpPackets++;
+    const tap = this.#tap;
+    if (tap !== undefined) tap.datagram(received, address, port, this.#address, this.#rtcpPort);
+  }
+
+  /** The per-datagram path: capture tap, source filter, header, payload type, SSRC, jitter, reorder. */
   #onRtp(received: ArrayBuffer, port: number, address: string): void {
     try {
+      const tap = this.#tap;
+      if (tap !== undefined) tap.datagram(received, address, port, this.#address, this.#port);
       if (this.#sourceAddress !== undefined) {
         if (address !== this.#sourceAddress || (this.#sourcePort !== 0 && port !== this.#sourcePort)) {
           this.#packetsWrongSource++;
@@ -307,6 +321,10 @@ class RtpReceiverImpl implements RtpReceiver {
       level: this.#level.level(this.#clock.wallUs()),
       rtcpPackets: this.#rtcpPackets,
     };
+  }
+
+  setTap(tap: DatagramTap | undefined): void {
+    this.#tap = tap;
   }
 
   setSrtp(srtp: SrtpContext | undefined): void {

@@ -34,6 +34,7 @@ export {
 } from "./transport/listen-spec.ts";
 export { formatNextHop, nextHopFromUri, type SipNextHop } from "./transport/next-hop.ts";
 export type { SipTlsOptions } from "./transport/tls.ts";
+export type { SipWireEvent, SipWireHandler } from "./transport/transport.ts";
 export { SipStatusError } from "./ua/errors.ts";
 export { defaultIsUp as defaultPingIsUp } from "./ua/options-pinger.ts";
 export { createSipStack } from "./ua/sip-stack.ts";

@@ -1,3 +1,4 @@
+import type { CallCapture, CallCaptureOpener } from "../capture/index.ts";
 import type { Clock, Logger } from "../lib/index.ts";
 import { errorMessage, type TypedEmitter, uuidv7 } from "../lib/index.ts";
 import type { CallClock, PayloadFormat, PortPool, RtpReceiver, RtpReceiverStats } from "../media/index.ts";
@@ -37,6 +38,8 @@ export interface SessionContext {
   clock: Clock;
   logger: Logger;
   observer: TypedEmitter<SrsObserverEvents>;
+  /** Per-call packet captures, when configured. */
+  captures?: CallCaptureOpener | undefined;
 }
 
 /** One negotiated m-line being recorded. */
@@ -84,6 +87,8 @@ export class RecordingSession {
   /** Operator pause (`pauseRecording`), with its note; undefined while not paused by command. */
   #policyPause: { note: string } | undefined;
   #sdpVersion = 0;
+  /** The call's packet capture, from {@link RecordingSession.startCapture} until the session ends. */
+  #capture: CallCapture | undefined;
 
   /** SDP origin session id of our answers (RFC 8866 §5.2), stable for the session. */
   readonly sdpSessionId = String(Date.now());
@@ -177,6 +182,17 @@ export class RecordingSession {
         sipCallId: this.call.sipCallId,
       });
     }
+  }
+
+  /**
+   * Opens the call's packet capture (when the SRS has captures) and taps every stream's receiver
+   * into it; streams opened later (re-INVITE) are tapped too. `localAddress` is the SDP answer's
+   * address, written for sockets bound to a wildcard. Call after {@link RecordingSession.commit}.
+   */
+  startCapture(localAddress: string): void {
+    if (this.#closed || this.#capture || !this.#ctx.captures) return;
+    this.#capture = this.#ctx.captures.open(this.call.callId, this.call.sipCallId, { localAddress });
+    for (const s of this.#streams.values()) s.receiver.setTap(this.#capture);
   }
 
   /** Applies new metadata (already merged by the caller) and announces the update. */
@@ -295,6 +311,7 @@ export class RecordingSession {
         error: errorMessage(err),
       });
     }
+    this.#capture?.close();
     this.#ctx.observer.safeEmit("sessioncompleted", this.call);
   }
 
@@ -356,6 +373,7 @@ export class RecordingSession {
         logger: this.#ctx.logger,
         onFrame: (frame) => this.#onFrame(active, frame),
         ...(decision.srtp ? { srtp: new SrtpContext(decision.srtp.remote) } : {}),
+        ...(this.#capture ? { tap: this.#capture } : {}),
       }),
     );
     if (this.#policyPause) {

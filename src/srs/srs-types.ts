@@ -1,3 +1,4 @@
+import type { CallCaptureOpener } from "../capture/index.ts";
 import type { Clock, Logger } from "../lib/index.ts";
 import type { PortPool, RtpReceiverStats } from "../media/index.ts";
 import type { SipStack } from "../sip/index.ts";
@@ -93,6 +94,12 @@ export interface SrsOptions {
   roles: RoleRule;
   /** SRC source allowlist (CIDR blocks); empty = allow all. */
   allowFrom: readonly string[];
+  /**
+   * Per-call packet captures: each accepted recording session opens one (with the SDP answer's
+   * address for wildcard-bound sockets), its streams' receivers tap every datagram into it, and it
+   * closes when the session ends. Absent = no captures.
+   */
+  captures?: CallCaptureOpener;
   /** Asked on every INVITE and OPTIONS. @default always accept */
   admission?: () => Admission;
   clock?: Clock;

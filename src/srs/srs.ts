@@ -52,6 +52,7 @@ export function createSrs(options: SrsOptions): Srs {
     clock: options.clock ?? systemClock,
     logger,
     observer,
+    captures: options.captures,
   };
   const byDialog = new Map<string, RecordingSession>();
   let allow = buildAllowList(options.allowFrom);
@@ -136,6 +137,7 @@ export function createSrs(options: SrsOptions): Srs {
       sourceAddress: req.source.address,
       header: (name) => m.header(name),
     });
+    session.startCapture(advertised(req));
     const dialog = req.reply(200, "OK", answer(req, session, decisions));
     if (!dialog) {
       session.end("error");

@@ -27,8 +27,11 @@ export class SipStreamParser {
   #end = 0;
   // Where the blank-line scan resumes (avoids rescanning a partial head).
   #scanFrom = 0;
-  // Head of the current message, once parsed, while its body arrives.
-  #head: (ParsedHead & { bodyStart: number }) | undefined;
+  // Head of the current message, once parsed, while its body arrives (frameStart: its first byte).
+  #head: (ParsedHead & { bodyStart: number; frameStart: number }) | undefined;
+  // The bytes of the message `next()` returned last live in #buf[#frameStart, #frameEnd).
+  #frameStart = 0;
+  #frameEnd = 0;
   // Consecutive CRLFs seen between messages (for ping detection).
   #crlfRun = 0;
 
@@ -69,6 +72,19 @@ export class SipStreamParser {
     return this.#next();
   }
 
+  /**
+   * The bytes of the message {@link SipStreamParser.next} returned last, exactly as framed (no
+   * CRLFs before it): a view valid until the next `append`/`push` (copy it to keep it).
+   */
+  lastFrame(): Uint8Array {
+    return this.#buf.subarray(this.#frameStart, this.#frameEnd);
+  }
+
+  /** The bytes buffered and not returned as a message (e.g. the unparseable rest after a `SipParseError`): a view valid until the next `append`. */
+  pending(): Uint8Array {
+    return this.#buf.subarray(this.#start, this.#end);
+  }
+
   /** Drops `n` buffered bytes (or all) and any partly parsed message, e.g. to skip garbage. */
   discard(n: number = this.buffered): void {
     this.#start = Math.min(this.#end, this.#start + n);
@@ -95,6 +111,8 @@ export class SipStreamParser {
     }
     if (this.#end - head.bodyStart < length) return undefined;
     head.message.body = this.#buf.slice(head.bodyStart, head.bodyStart + length);
+    this.#frameStart = head.frameStart;
+    this.#frameEnd = head.bodyStart + length;
     this.#start = head.bodyStart + length;
     this.#scanFrom = this.#start;
     this.#head = undefined;
@@ -116,7 +134,7 @@ export class SipStreamParser {
     if (head.contentLength === undefined) {
       this.#fail("Content-Length is required on stream transports (RFC 3261 §18.3)", bodyStart - start);
     }
-    this.#head = { ...head, bodyStart };
+    this.#head = { ...head, bodyStart, frameStart: start };
     return true;
   }
 
@@ -152,7 +170,12 @@ export class SipStreamParser {
       this.#start = 0;
       this.#end = live;
       this.#scanFrom = Math.max(0, this.#scanFrom - shift);
-      if (this.#head) this.#head.bodyStart -= shift;
+      if (this.#head) {
+        this.#head.bodyStart -= shift;
+        this.#head.frameStart -= shift;
+      }
+      this.#frameStart = 0;
+      this.#frameEnd = 0;
     }
     this.#buf.set(chunk, this.#end);
     this.#end += chunk.length;

@@ -20,6 +20,8 @@ interface Connection {
   socket: Socket;
   parser: SipStreamParser;
   flow: InboundFlow;
+  // Our socket's real address and port (the flow's `local` names the listener), for the wire tap.
+  wireLocal: SipEndpoint;
   // `address|port` of the peer (the connection-reuse key, RFC 3261 §18.1.1).
   peerKey: string;
   // Clock time of the last byte in or out (for the idle sweep).
@@ -99,6 +101,7 @@ export class StreamTransport implements SipTransport {
       throw new SipTransportError(`${this.name} connection to ${target.address}:${target.port} is closed`);
     }
     connection.lastActivity = this.#options.clock.now();
+    if (this.#options.receiver.wireTapped()) this.#tap("out", connection, bytes);
     connection.socket.write(bytes);
   }
 
@@ -213,6 +216,7 @@ export class StreamTransport implements SipTransport {
         onPing: () => socket.write("\r\n"),
       }),
       flow: { listener: this.#options.listener, source, local, connectionId: id },
+      wireLocal: this.#localOf(socket),
       peerKey: peerKey(source.address, source.port),
       lastActivity: this.#options.clock.now(),
     };
@@ -239,14 +243,26 @@ export class StreamTransport implements SipTransport {
       try {
         message = connection.parser.next();
       } catch (err) {
+        if (this.#options.receiver.wireTapped()) this.#tap("in", connection, connection.parser.pending());
         this.#options.receiver.onParseError(asParseError(err), connection.flow);
         connection.parser.reset();
         this.#drop(connection);
         return;
       }
       if (!message) return;
+      if (this.#options.receiver.wireTapped()) this.#tap("in", connection, connection.parser.lastFrame());
       this.#options.receiver.onMessage(message, connection.flow);
     }
+  }
+
+  #tap(direction: "in" | "out", connection: Connection, bytes: Uint8Array): void {
+    this.#options.receiver.onWire({
+      direction,
+      transport: this.name,
+      local: connection.wireLocal,
+      remote: connection.flow.source,
+      bytes,
+    });
   }
 
   /** Destroys a connection and forgets it (reports the close once). */

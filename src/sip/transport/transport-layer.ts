@@ -16,6 +16,8 @@ import type {
   InboundFlow,
   SendTarget,
   SipTransport,
+  SipWireEvent,
+  SipWireHandler,
   TransportOptions,
   TransportReceiver,
 } from "./transport.ts";
@@ -86,6 +88,7 @@ export class TransportLayer {
   readonly #messageHandlers: InboundMessageHandler[] = [];
   readonly #parseErrorHandlers: ParseErrorHandler[] = [];
   readonly #closedHandlers: ConnectionClosedHandler[] = [];
+  readonly #wireHandlers: SipWireHandler[] = [];
   // Local address towards each remote host, for wildcard UDP listeners.
   readonly #routeCache = new Map<string, Promise<string>>();
   #closed = false;
@@ -104,6 +107,8 @@ export class TransportLayer {
       onClosed: (flow) => {
         for (const handler of this.#closedHandlers) handler(flow);
       },
+      wireTapped: () => this.#wireHandlers.length > 0,
+      onWire: (event) => this.#wire(event),
     };
     this.#transports = options.listen.map((spec, listener) => this.#create(spec, listener, true));
     this.#listenCount = this.#transports.length;
@@ -117,6 +122,15 @@ export class TransportLayer {
   /** Registers a subscriber of parse failures. */
   onParseError(handler: ParseErrorHandler): void {
     this.#parseErrorHandlers.push(handler);
+  }
+
+  /**
+   * Registers a wire tap: called with every message received (also unparseable ones) and sent, as
+   * bytes with transport, endpoints and direction (see {@link SipWireEvent}). A throwing tap is
+   * logged and ignored.
+   */
+  onWire(handler: SipWireHandler): void {
+    this.#wireHandlers.push(handler);
   }
 
   /** Registers a subscriber of closed stream connections. */
@@ -279,6 +293,16 @@ export class TransportLayer {
         handler(message, flow);
       } catch (err) {
         this.#options.logger.error("message handler failed", { error: errorMessage(err) });
+      }
+    }
+  }
+
+  #wire(event: SipWireEvent): void {
+    for (const handler of this.#wireHandlers) {
+      try {
+        handler(event);
+      } catch (err) {
+        this.#options.logger.error("wire tap failed", { error: errorMessage(err) });
       }
     }
   }

@@ -34,8 +34,33 @@ export interface InboundFlow {
   connectionId?: number;
 }
 
+/**
+ * One SIP message as it crossed a socket (the wire tap, for captures and the recent-messages ring):
+ * every datagram received (parseable or not, keep-alives excepted), every message framed on a
+ * stream (TLS: decrypted), the unparseable rest of a stream, and every message sent.
+ */
+export interface SipWireEvent {
+  /** Received (`in`) or sent (`out`). */
+  direction: "in" | "out";
+  /** Transport it travelled on. */
+  transport: SipTransportName;
+  /** Our socket: a UDP listener's bound address (a wildcard when bound to one), a connection's own address. */
+  local: SipEndpoint;
+  /** The peer. */
+  remote: SipEndpoint;
+  /** The bytes: a view valid only during the call (a stream parser's or socket's buffer); copy to keep. */
+  bytes: Uint8Array;
+}
+
+/** Subscriber of the wire tap; called synchronously on the socket's path, so keep it short. */
+export type SipWireHandler = (event: SipWireEvent) => void;
+
 /** Callbacks a transport reports to (the transport layer). */
 export interface TransportReceiver {
+  /** Whether anyone taps the wire (transports build no {@link SipWireEvent} otherwise). */
+  wireTapped(): boolean;
+  /** A message crossed the socket (see {@link SipWireEvent}); only called while `wireTapped()`. */
+  onWire(event: SipWireEvent): void;
   /** A message was parsed. */
   onMessage(message: SipMessage, flow: InboundFlow): void;
   /** Bytes were not a SIP message (the transport already dropped them and kept reading). */

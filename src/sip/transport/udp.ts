@@ -68,6 +68,16 @@ export class UdpTransport implements SipTransport {
   send(bytes: Uint8Array, target: SendTarget): void {
     const socket = this.#socket;
     if (!socket) throw new SipTransportError(`udp ${formatListenSpec(this.#bound)} is closed`);
+    const receiver = this.#options.receiver;
+    if (receiver.wireTapped()) {
+      receiver.onWire({
+        direction: "out",
+        transport: "udp",
+        local: this.#local,
+        remote: { transport: "udp", address: target.address, port: target.port },
+        bytes,
+      });
+    }
     socket.send(bytes, target.port, target.address, (err) => {
       if (err)
         this.#options.logger.debug("udp send failed", { to: target.address, error: errorMessage(err) });
@@ -81,6 +91,16 @@ export class UdpTransport implements SipTransport {
       source: { transport: "udp" as const, address: rinfo.address, port: rinfo.port },
       local: this.#local,
     };
+    const receiver = this.#options.receiver;
+    if (receiver.wireTapped()) {
+      receiver.onWire({
+        direction: "in",
+        transport: "udp",
+        local: flow.local,
+        remote: flow.source,
+        bytes: data,
+      });
+    }
     let message: ReturnType<typeof parseMessage>;
     try {
       message = parseMessage(data, { maxBytes: this.#options.maxMessageBytes });

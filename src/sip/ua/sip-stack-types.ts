@@ -3,6 +3,7 @@ import type { SipTimers } from "../transaction/timers.ts";
 import type { ListenSpec } from "../transport/listen-spec.ts";
 import type { SipNextHop } from "../transport/next-hop.ts";
 import type { SipTlsOptions } from "../transport/tls.ts";
+import type { SipWireHandler } from "../transport/transport.ts";
 import type { RequestHandler } from "./request-types.ts";
 import type {
   ClientRequest,
@@ -83,6 +84,12 @@ export interface SipStack {
   close(): Promise<void>;
   /** The listeners with their actual bound ports (after `start`). */
   listening(): ListenSpec[];
+  /**
+   * Taps the wire: `handler` gets every SIP message received (also unparseable ones) and sent, as
+   * the bytes that crossed the socket (TLS decrypted), with transport, our and the peer's endpoints
+   * and the direction (`SipWireEvent`). Called synchronously; a throwing handler is logged and ignored.
+   */
+  onWire(handler: SipWireHandler): void;
   /** Registers the handler of `method` (one per method; a second call replaces it). */
   onRequest(method: string, handler: RequestHandler): void;
   /** Counters since start. */

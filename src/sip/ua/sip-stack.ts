@@ -19,7 +19,7 @@ import { resolveTimers } from "../transaction/timers.ts";
 import { TransactionLayer } from "../transaction/transaction-layer.ts";
 import type { ListenSpec } from "../transport/listen-spec.ts";
 import type { SipNextHop } from "../transport/next-hop.ts";
-import type { InboundFlow } from "../transport/transport.ts";
+import type { InboundFlow, SipWireHandler } from "../transport/transport.ts";
 import { TransportLayer } from "../transport/transport-layer.ts";
 import { ClientRequestImpl } from "./client-request.ts";
 import { SipStatusError } from "./errors.ts";
@@ -164,6 +164,10 @@ class SipStackImpl implements SipStack {
 
   listening(): ListenSpec[] {
     return this.#transport.listening();
+  }
+
+  onWire(handler: SipWireHandler): void {
+    this.#transport.onWire(handler);
   }
 
   onRequest(method: string, handler: RequestHandler): void {
