@@ -8,11 +8,12 @@ import { openSqliteSpool } from "../spool/index.ts";
 import { createSrs } from "../srs/index.ts";
 import type { StatusServer, StatusSnapshot } from "../web/index.ts";
 import { startStatusServer } from "../web/index.ts";
+import { startCallCapture } from "./call-capture.ts";
 import { createCallExporter } from "./call-export.ts";
 import { createCallRouting } from "./call-routing.ts";
 import type { AppConfig } from "./config.ts";
 import { forwardSinkConfigs, roleRule, sinkConfigs, siprecSinks, webAuth } from "./config-mapping.ts";
-import type { DrainReport } from "./control-plane/index.ts";
+import type { DrainReport, DrainState } from "./control-plane/index.ts";
 import { startControlPlane } from "./control-plane/index.ts";
 import { dnsResolver } from "./dns-resolver.ts";
 import { createEventOutlet } from "./event-outlet.ts";
@@ -20,8 +21,9 @@ import { wireEvents } from "./event-wiring.ts";
 import { readPemFiles } from "./pem-files.ts";
 import { recoverSpool } from "./recovery.ts";
 import { SinkFeedPair } from "./sink-feed.ts";
+import type { ConfiguredSink } from "./sink-health.ts";
 import { type SpoolWatch, watchSpool } from "./spool-watch.ts";
-import { buildStatus } from "./status.ts";
+import { buildStatus, streamLevels } from "./status.ts";
 import { SystemdNotifier, statusLine } from "./systemd/index.ts";
 
 /** How often the retained MQTT status is republished, ms (DESIGN.md §8). */
@@ -127,6 +129,8 @@ export async function startApp(options: AppOptions): Promise<App> {
         code: "CONFIG_OPEN_SIP",
       });
     }
+    const capture = startCallCapture({ config, sip, spool, clock, logger });
+    cleanups.push(() => capture.close());
     const ports = createPortPool(config.media.port_range);
     const forwarder = createSiprecForwarder({
       sinks: forwardSinkConfigs(config),
@@ -155,6 +159,8 @@ export async function startApp(options: AppOptions): Promise<App> {
 
     let watch: SpoolWatch | undefined;
     let drainAccepting = (): boolean => true;
+    let drainState = (): DrainState => "off";
+    let configuredSinks = (): ConfiguredSink[] => config.sinks.map((s) => ({ name: s.name, type: s.type }));
     const srs = createSrs({
       sip,
       spool,
@@ -166,6 +172,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       latch: config.media.latch,
       roles: roleRule(config),
       allowFrom: config.sip.allow_from,
+      ...(capture.store ? { captures: capture.store } : {}),
       admission: () => {
         if (!accepting)
           return { accept: false, reason: "Service Unavailable (shutting down)", retryAfterS: 30 };
@@ -240,6 +247,10 @@ export async function startApp(options: AppOptions): Promise<App> {
           };
         },
         finalRtp,
+        sinks: () => configuredSinks(),
+        drain: () => drainState(),
+        events: () => events.recent(),
+        nowUs: () => clock.wallUs(),
       });
 
     let ready = false;
@@ -267,14 +278,19 @@ export async function startApp(options: AppOptions): Promise<App> {
       logger,
     });
     drainAccepting = () => control.drain.accepting;
+    drainState = () => control.drain.report().state;
+    configuredSinks = () => control.configuredSinks();
     cleanups.push(() => control.stop());
 
     const web: StatusServer = await startStatusServer({
       listen: config.web.listen,
       snapshot: status,
+      levels: () => streamLevels(srs),
       calls: createCallExporter(spool, dispatcher, { clock }),
       commands: control.http,
       metrics: control.metrics,
+      ...(capture.store ? { captures: capture.store } : {}),
+      sipMessages: capture.sipMessages,
       logger: logger.child({ component: "web" }),
       ...webAuth(config),
     });

@@ -1,5 +1,5 @@
 import { type Clock, systemClock } from "../lib/index.ts";
-import { buildRtpPacket, buildWav, PcapWriter } from "../media/index.ts";
+import { buildRtpPacket, buildWav, decodeG711Into, PcapWriter } from "../media/index.ts";
 import type { SinkUnitStatus } from "../sinks/index.ts";
 import {
   type CallRecord,
@@ -28,6 +28,8 @@ const pcapDestination = "192.0.2.2";
 const pcapDefaultSource = "192.0.2.1";
 /** A jump of the timeline without a GAP frame is filled with at most this much silence, seconds. */
 const maxImplicitFillSeconds = 60;
+/** Channels of the call-level WAV (RIFF/WAVE readers cope with up to 8): the first 8 streams. */
+const maxWavChannels = 8;
 /** G.711 silence (linear 0): µ-law 0xFF, A-law 0xD5. */
 const silenceByte = { PCMU: 0xff, PCMA: 0xd5 } as const;
 
@@ -73,6 +75,9 @@ function* framesOf(spool: Spool, streamId: number): Generator<FrameRecord> {
  * - WAV: the stream's codec bytes as recorded (WAVE_FORMAT_MULAW / ALAW), starting at its first
  *   frame; GAP frames and holes in the timeline (`pos`) become silence (a hole without a GAP frame,
  *   after a re-anchored timeline, at most 60 s).
+ * - call WAV: 16-bit linear PCM, one channel per stream in m-line order (the first 8), e.g. stereo
+ *   customer/agent; each channel decoded from G.711 and placed on the call's timeline (`pos`), so
+ *   the channels stay aligned; gaps and holes are silence as in the stream WAV.
  * - pcap: one IPv4/UDP flow per stream, stream n (m-line order) from and to port 40000 + 2n, from
  *   the SRC's SIP address (or 192.0.2.1) to 192.0.2.2; one RTP packet per AUDIO frame with its
  *   original sequence number, timestamp = `pos` (samples since the call epoch), SSRC = stream id,
@@ -156,6 +161,11 @@ export function createCallExporter(
       return stream ? streamWav(spool, stream) : undefined;
     },
 
+    callWav: (callId: string) => {
+      const call = spool.getCall(callId);
+      return call ? callWav(spool, call) : undefined;
+    },
+
     pcap: (callId: string) => {
       const call = spool.getCall(callId);
       return call ? callPcap(spool, call) : undefined;
@@ -188,6 +198,43 @@ function streamWav(spool: Spool, stream: StreamRecord): Uint8Array {
     at += chunk.byteLength;
   }
   return buildWav({ format: stream.codec, rate: stream.rate, channels: 1, data });
+}
+
+/**
+ * One stream decoded to linear samples on the call's timeline: it starts `first pos − originPos`
+ * samples in, and gaps and holes are silence (holes without a GAP frame at most 60 s, as in
+ * {@link streamWav}).
+ */
+function linearTrack(spool: Spool, stream: StreamRecord, originPos: number): Int16Array {
+  const maxFill = maxImplicitFillSeconds * stream.rate;
+  const chunks: Array<{ at: number; frame: FrameRecord }> = [];
+  let length = 0;
+  let end: number | undefined;
+  for (const frame of framesOf(spool, stream.streamId)) {
+    length += Math.max(0, Math.min(frame.pos - (end ?? originPos), maxFill));
+    if (frame.kind === FrameKind.Audio) chunks.push({ at: length, frame });
+    length += frame.kind === FrameKind.Audio ? frame.payload.length : frame.durationSamples;
+    end = frame.pos + frame.durationSamples;
+  }
+  const track = new Int16Array(length);
+  for (const { at, frame } of chunks) decodeG711Into(stream.codec, frame.payload, track.subarray(at));
+  return track;
+}
+
+/** The call as one WAV: L16, one channel per stream (m-line order, the first 8), aligned on the call's timeline. */
+function callWav(spool: Spool, call: CallRecord): Uint8Array {
+  const streams = spool.listStreams(call.callId).slice(0, maxWavChannels);
+  const firsts = streams.map((s) => spool.readFrames(s.streamId, 0, 1)[0]?.pos ?? Number.POSITIVE_INFINITY);
+  const origin = Math.min(...firsts);
+  const tracks = streams.map((s) => linearTrack(spool, s, Number.isFinite(origin) ? origin : 0));
+  const channels = Math.max(1, tracks.length);
+  const frames = tracks.reduce((max, t) => Math.max(max, t.length), 0);
+  const data = new Uint8Array(frames * channels * 2);
+  const view = new DataView(data.buffer);
+  tracks.forEach((track, channel) => {
+    for (let i = 0; i < track.length; i++) view.setInt16((i * channels + channel) * 2, track[i] ?? 0, true);
+  });
+  return buildWav({ format: "L16", rate: streams[0]?.rate ?? 8000, channels, data });
 }
 
 /** The call's RTP rebuilt from the spool: one UDP flow per stream, packets merged by capture time. */

@@ -2,8 +2,10 @@ import type { AppEvent, MqttPublisher, OutboxRelay } from "../control/index.ts";
 import { createMqttPublisher, createOutboxRelay } from "../control/index.ts";
 import type { Clock, Logger } from "../lib/index.ts";
 import type { Spool } from "../spool/index.ts";
+import type { RecentEvent } from "../web/index.ts";
 import type { AppConfig } from "./config.ts";
 import { readPemFiles } from "./pem-files.ts";
+import { RecentEvents } from "./recent-events.ts";
 
 /** Where every appliance event goes: the log always, and MQTT through the spool's outbox when configured. */
 export interface EventOutlet {
@@ -13,6 +15,8 @@ export interface EventOutlet {
   readonly publisher: MqttPublisher | undefined;
   /** Events stored but not yet acknowledged by the broker. */
   depth(): number;
+  /** The last 50 events with a one-line summary, newest first (the status page's "Recent events"). */
+  recent(): RecentEvent[];
   /** Lets the relay hand over what it can, then disconnects. */
   close(): Promise<void>;
 }
@@ -35,16 +39,20 @@ export interface EventOutletOptions {
 export function createEventOutlet(options: EventOutletOptions): EventOutlet {
   const { config, spool, clock } = options;
   const log = options.logger.child({ component: "events" });
+  const ring = new RecentEvents();
   if (!config.mqtt) {
     return {
-      emit: (event) =>
+      emit: (event) => {
+        ring.add(event);
         log.info(event.event, {
           sessionId: event.sessionId,
           correlation: event.correlation,
           body: event.body,
-        }),
+        });
+      },
       publisher: undefined,
       depth: () => 0,
+      recent: () => ring.list(),
       close: async () => {},
     };
   }
@@ -82,6 +90,7 @@ export function createEventOutlet(options: EventOutletOptions): EventOutlet {
         time: clock.wallUs(),
         body: JSON.stringify(event),
       });
+      ring.add(event);
       log.info(event.event, {
         eventSeq: event.eventSeq,
         sessionId: event.sessionId,
@@ -92,6 +101,7 @@ export function createEventOutlet(options: EventOutletOptions): EventOutlet {
     },
     publisher,
     depth: () => relay.depth,
+    recent: () => ring.list(),
     close: async () => {
       await relay.close();
       await publisher.close();

@@ -2,6 +2,7 @@ import type { SinkDispatcher, SiprecForwarder } from "../sinks/index.ts";
 import type { Spool } from "../spool/index.ts";
 import type { Srs } from "../srs/index.ts";
 import type { MetricsSample } from "../web/index.ts";
+import { deliveringCallIds, oldestUndeliveredAgeS, oldestUndeliveredUs } from "./sink-health.ts";
 
 /** Cumulative RTP counters of one codec. */
 interface CodecTotals {
@@ -83,16 +84,13 @@ export function buildMetricsSample(sources: MetricsSources): MetricsSample {
   const units = sources.dispatcher.status();
   const bySink = new Map<string, { unitsByState: Record<string, number>; backlogMs: number }>();
   for (const name of sources.sinkNames()) bySink.set(name, { unitsByState: {}, backlogMs: 0 });
-  let oldestOwedUs = 0;
   for (const unit of units) {
     const sink = bySink.get(unit.sink) ?? { unitsByState: {}, backlogMs: 0 };
     sink.unitsByState[unit.state] = (sink.unitsByState[unit.state] ?? 0) + 1;
     sink.backlogMs += unit.backlogMs;
     bySink.set(unit.sink, sink);
-    if (unit.state === "done" || (unit.backlogMs === 0 && unit.state !== "connecting")) continue;
-    const startedUs = sources.spool.getCall(unit.callId)?.startedUs ?? 0;
-    if (startedUs > 0 && (oldestOwedUs === 0 || startedUs < oldestOwedUs)) oldestOwedUs = startedUs;
   }
+  const oldestOwedUs = oldestUndeliveredUs(units, (callId) => sources.spool.getCall(callId)?.startedUs ?? 0);
 
   const level = sources.spool.level();
   return {
@@ -107,7 +105,7 @@ export function buildMetricsSample(sources: MetricsSources): MetricsSample {
     spool: {
       bytes: level.bytes,
       maxBytes: level.maxBytes,
-      oldestUndeliveredAgeS: oldestOwedUs > 0 ? Math.max(0, (sources.nowUs() - oldestOwedUs) / 1e6) : 0,
+      oldestUndeliveredAgeS: oldestUndeliveredAgeS(oldestOwedUs, sources.nowUs()),
       framesDiscarded: sources.spool.stats().framesDiscarded,
     },
     sinks: [...bySink].map(([sink, s]) => ({
@@ -124,8 +122,10 @@ export function buildMetricsSample(sources: MetricsSources): MetricsSample {
 
 /** Forwards of the live calls and of the calls sinks still owe audio to, by SIPREC sink. */
 function forwardSamples(sources: MetricsSources): MetricsSample["forwards"] {
-  const callIds = new Set(sources.srs.sessions().map((s) => s.call.callId));
-  for (const unit of sources.dispatcher.status()) callIds.add(unit.callId);
+  const callIds = deliveringCallIds(
+    sources.srs.sessions().map((s) => s.call.callId),
+    sources.dispatcher.status(),
+  );
   const bySink = new Map<string, { forwardsByState: Record<string, number>; owedFrames: number }>();
   for (const name of sources.siprecSinkNames()) bySink.set(name, { forwardsByState: {}, owedFrames: 0 });
   for (const callId of callIds) {

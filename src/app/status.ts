@@ -2,7 +2,14 @@ import type { RtpReceiverStats } from "../media/index.ts";
 import type { SinkDispatcher, SiprecForwarder } from "../sinks/index.ts";
 import type { CallRecord, Spool } from "../spool/index.ts";
 import type { Srs } from "../srs/index.ts";
-import type { CallStatus, StatusSnapshot } from "../web/index.ts";
+import type { CallStatus, RecentEvent, StatusSnapshot, StreamLevel } from "../web/index.ts";
+import {
+  type ConfiguredSink,
+  deliveringCallIds,
+  oldestUndeliveredAgeS,
+  oldestUndeliveredUs,
+  sinkHealth,
+} from "./sink-health.ts";
 
 /** How many ended calls the page and `/api/status` list. */
 const recentCalls = 20;
@@ -23,6 +30,14 @@ export interface StatusSources {
   counters: () => Record<string, number>;
   /** Final RTP counters of stopped streams (by stream id), kept for the recent-calls table. */
   finalRtp: ReadonlyMap<number, RtpReceiverStats>;
+  /** The configured sinks (they change on reload). */
+  sinks: () => ConfiguredSink[];
+  /** Drain state. */
+  drain: () => "off" | "draining" | "drained";
+  /** The last events, newest first. */
+  events: () => RecentEvent[];
+  /** Wall time, µs since the Unix epoch. */
+  nowUs: () => number;
 }
 
 function iso(us: number): string | null {
@@ -75,6 +90,12 @@ export function buildStatus(sources: StatusSources): StatusSnapshot {
     for (const s of session.streamStatus()) liveRtp.set(s.stream.streamId, s.rtp);
   const liveIds = new Set(sessions.map((s) => s.call.callId));
   const stats = sources.spool.stats();
+  const level = sources.spool.level();
+  const units = sources.dispatcher.status();
+  const forwards = [...deliveringCallIds([...liveIds], units)].flatMap((callId) =>
+    sources.forwarder.forwards(callId),
+  );
+  const oldestUs = oldestUndeliveredUs(units, (callId) => sources.spool.getCall(callId)?.startedUs ?? 0);
   return {
     applianceId: sources.applianceId,
     version: sources.version,
@@ -83,7 +104,17 @@ export function buildStatus(sources: StatusSources): StatusSnapshot {
     health: {
       sip: { listening: sources.listening() },
       mqtt: { configured: sources.mqtt.configured, connected: sources.mqtt.connected() },
-      spool: { path: sources.spoolPath, bytes: stats.bytes, framesPending: stats.framesPending },
+      spool: {
+        path: sources.spoolPath,
+        bytes: level.bytes,
+        framesPending: stats.framesPending,
+        maxBytes: level.maxBytes,
+        freeDiskBytes: level.freeDiskBytes,
+        highWater: level.highWater,
+        oldestUndeliveredAgeS: oldestUndeliveredAgeS(oldestUs, sources.nowUs()),
+      },
+      sinks: sinkHealth(sources.sinks(), units, forwards),
+      drain: sources.drain(),
       accepting: sources.accepting(),
     },
     calls: {
@@ -94,6 +125,15 @@ export function buildStatus(sources: StatusSources): StatusSnapshot {
         .slice(0, recentCalls)
         .map((c) => callStatus(c, sources, liveRtp)),
     },
+    events: sources.events(),
     counters: sources.counters(),
   };
+}
+
+/** The live streams' audio levels (the page's meters, pushed every 250 ms): no spool access, no allocation beyond the list. */
+export function streamLevels(srs: Srs): StreamLevel[] {
+  const levels: StreamLevel[] = [];
+  for (const session of srs.sessions())
+    for (const s of session.streamStatus()) levels.push({ streamId: s.stream.streamId, level: s.rtp.level });
+  return levels;
 }

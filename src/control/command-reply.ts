@@ -15,6 +15,8 @@ const httpStatuses: Record<CommandErrorCode, number> = {
   CALL_ENDING: 409,
   EXPIRED: 408,
   CONFIG_INVALID: 422,
+  DRAINING: 503,
+  NO_SIP_LISTENER: 409,
   UNAVAILABLE: 503,
   INTERNAL: 500,
 };
@@ -22,7 +24,8 @@ const httpStatuses: Record<CommandErrorCode, number> = {
 /**
  * The HTTP status of a refused command (RFC 9110 §15): 400 `INVALID_ARGUMENT`; 404
  * `UNKNOWN_COMMAND`, `NO_SUCH_CALL`, `NO_SUCH_SINK`; 409 `ALREADY_*`, `NOT_PAUSED`,
- * `REQUEST_PENDING`, `CALL_ENDING`; 408 `EXPIRED`; 422 `CONFIG_INVALID`; 503 `UNAVAILABLE`;
+ * `REQUEST_PENDING`, `CALL_ENDING`, `NO_SIP_LISTENER`; 408 `EXPIRED`; 422 `CONFIG_INVALID`; 503
+ * `UNAVAILABLE`, `DRAINING`;
  * 500 `INTERNAL`.
  */
 export function httpStatusOf(code: CommandErrorCode): number {

@@ -8,6 +8,9 @@ export const maxPauseReasonLength = 200;
 /** `listCalls.limit` bounds. */
 export const listLimits = { min: 1, max: 1000, default: 100 } as const;
 
+/** `testCall.durationS` bounds, seconds. */
+export const testCallDurationS = { min: 1, max: 60, default: 10 } as const;
+
 const sinkName = /^[A-Za-z0-9_.-]+$/;
 // RFC 9110 §5.6.2 token: what an HTTP header field name may be.
 const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -99,6 +102,14 @@ export const commandSchemas = {
   }),
   reloadConfig: z.strictObject({ ...envelope }),
   drain: z.strictObject({ ...envelope, cancel: z.boolean().default(false) }),
+  testCall: z.strictObject({
+    ...envelope,
+    durationS: z
+      .int()
+      .min(testCallDurationS.min)
+      .max(testCallDurationS.max)
+      .default(testCallDurationS.default),
+  }),
 } satisfies { [N in CommandName]: z.ZodType<CommandParams[N] & CommandEnvelope> };
 
 /**
@@ -126,6 +137,7 @@ export const parameterHints: Record<string, string> = {
   state: '"live", "completed", "recovered" or "all"',
   limit: `an integer from ${listLimits.min} to ${listLimits.max}`,
   cancel: "true or false",
+  durationS: `an integer number of seconds from ${testCallDurationS.min} to ${testCallDurationS.max}`,
   expiresAt: "an ISO-8601 date-time with a time zone, e.g. 2025-01-31T12:00:00Z",
 };
 

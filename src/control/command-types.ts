@@ -116,6 +116,15 @@ export interface DrainParams {
   cancel: boolean;
 }
 
+/** `testCall.durationS` bounds, seconds. */
+export interface TestCallParams {
+  /**
+   * How long the test call records, seconds (1..60): the built-in two-speaker speech, repeated
+   * when longer than its 12 s. @default 10
+   */
+  durationS: number;
+}
+
 /** The parameters of each command, by name. */
 export interface CommandParams {
   startStream: StartStreamParams;
@@ -128,6 +137,7 @@ export interface CommandParams {
   listCalls: ListCallsParams;
   reloadConfig: ReloadConfigParams;
   drain: DrainParams;
+  testCall: TestCallParams;
 }
 
 /** The envelope field every command accepts, as sent. */

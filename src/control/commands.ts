@@ -15,6 +15,7 @@ export const commandNames = [
   "listCalls",
   "reloadConfig",
   "drain",
+  "testCall",
 ] as const;
 
 /** Name of a command: one of {@link commandNames}. */

@@ -58,7 +58,9 @@ export class MqttUrlError extends SrsError {
  * | `CALL_ENDING` | 409 | The call ended or is ending | Nothing: the call is over |
  * | `EXPIRED` | 408 | The command's deadline (`expiresAt` or MQTT Message Expiry) passed before it could run; it was not executed | Send it again if still wanted |
  * | `CONFIG_INVALID` | 422 | `reloadConfig`: the new config is invalid; the running config stays | Fix the config file |
- * | `UNAVAILABLE` | 503 | The appliance is starting or stopping | Retry later |
+ * | `DRAINING` | 503 | `testCall` while the appliance drains: it refuses new calls | Cancel the drain first (`drain {"cancel":true}`) |
+ * | `NO_SIP_LISTENER` | 409 | `testCall`: no UDP or TCP SIP listener is up to call | Configure `sip.listen` with a `udp:` or `tcp:` entry |
+ * | `UNAVAILABLE` | 503 | The appliance is starting or stopping (`testCall`: or its spool is above the high-water mark) | Retry later |
  * | `INTERNAL` | 500 | An unexpected failure; the message says what | Report it |
  */
 export type CommandErrorCode =
@@ -74,6 +76,8 @@ export type CommandErrorCode =
   | "CALL_ENDING"
   | "EXPIRED"
   | "CONFIG_INVALID"
+  | "DRAINING"
+  | "NO_SIP_LISTENER"
   | "UNAVAILABLE"
   | "INTERNAL";
 

@@ -15,6 +15,7 @@ export {
   spoolRecovered,
 } from "./appliance-events.ts";
 export { checkDeadline, deadlineOf, httpStatusOf, okReply, replyOf } from "./command-reply.ts";
+export { testCallDurationS } from "./command-schema.ts";
 export type * from "./command-types.ts";
 export { type CommandName, commandNames, isCommandName, parseCommand } from "./commands.ts";
 export {

@@ -125,6 +125,11 @@ export interface CallDirectory {
 export interface CallExporter extends CallDirectory {
   /** One stream's audio as a WAV file (gaps as silence), or undefined for an unknown call or stream. */
   wav(callId: string, streamId: number): Uint8Array | undefined;
+  /**
+   * The whole call as one WAV file (16-bit linear PCM, one channel per stream in m-line order, the
+   * first 8, aligned on the call's timeline), or undefined for an unknown call.
+   */
+  callWav(callId: string): Uint8Array | undefined;
   /** The call's RTP as a libpcap capture (one UDP flow per stream), or undefined for an unknown call. */
   pcap(callId: string): Uint8Array | undefined;
 }

@@ -9,8 +9,8 @@ export const defaultCallLimit = 100;
 export const maxCallLimit = 1000;
 
 const callStates = new Set<string>(["live", "completed", "recovered"]);
-// Call ids are UUIDv7 (or other tokens without "." or "/"), so ".pcap" and "/streams" never clash.
-const callPath = /^\/api\/calls\/([A-Za-z0-9_-]{1,128})([./]pcap)?$/;
+// Call ids are UUIDv7 (or other tokens without "." or "/"), so ".pcap", ".wav" and "/streams" never clash.
+const callPath = /^\/api\/calls\/([A-Za-z0-9_-]{1,128})(\.wav|[./]pcap)?$/;
 const wavPath = /^\/api\/calls\/([A-Za-z0-9_-]{1,128})\/streams\/(\d{1,15})\.wav$/;
 
 /** Whether a path belongs to the calls API (`/api/calls` and below). */
@@ -47,8 +47,12 @@ function route(url: URL, calls: CallExporter): Response {
   }
   const call = callPath.exec(path);
   if (!call) return text(404, "not found\n");
-  const [, callId = "", pcap] = call;
-  if (pcap) {
+  const [, callId = "", suffix] = call;
+  if (suffix === ".wav") {
+    const bytes = calls.callWav(callId);
+    return bytes ? download(bytes, "audio/wav", `${callId}.wav`) : text(404, "no such call\n");
+  }
+  if (suffix) {
     const bytes = calls.pcap(callId);
     return bytes
       ? download(bytes, "application/vnd.tcpdump.pcap", `${callId}.pcap`)
@@ -64,6 +68,7 @@ function route(url: URL, calls: CallExporter): Response {
  *   default 100; `state` live, completed or recovered); 400 for a bad query;
  * - `GET /api/calls/:callId` — the `CallDetail`;
  * - `GET /api/calls/:callId/streams/:streamId.wav` — the stream's audio as a WAV (gaps as silence);
+ * - `GET /api/calls/:callId.wav` — the whole call as one WAV, one channel per stream (m-line order);
  * - `GET /api/calls/:callId.pcap` (or `/api/calls/:callId/pcap`, DESIGN.md §6's spelling) — the call's
  *   RTP as a libpcap capture.
  * Unknown calls and streams answer 404, as does everything when no exporter is configured; a

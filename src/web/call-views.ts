@@ -1,15 +1,20 @@
-import type { SinkUnitStatus } from "../sinks/index.ts";
+import type { ForwardStatus, SinkUnitStatus } from "../sinks/index.ts";
 import { elapsedMs, formatDuration, formatLoss, formatTime, levelDbfs, levelPercent } from "./format.ts";
 import { html, type SafeHtml } from "./html.ts";
 import type { CallStatus, StreamStatus } from "./status-types.ts";
 
-const goodSinkStates = new Set(["open", "done"]);
-const badSinkStates = new Set(["backoff", "circuit-open", "failed"]);
+const goodSinkStates = new Set(["open", "done", "live"]);
+const badSinkStates = new Set(["backoff", "circuit-open", "failed", "owed"]);
 
-/** Whether the page links each call's pcap and each stream's WAV (the calls API is served). */
+/** Live calls rendered as rows; the rest are counted (the page stays usable with many calls). */
+export const maxLiveRows = 100;
+
+/** Which download links the page shows. */
 export interface CallViewOptions {
-  /** @default false */
+  /** Link each call's audio pcap and WAV, and each stream's WAV (the calls API is served). @default false */
   downloads?: boolean;
+  /** Link each call's SIP+RTP capture, `/api/calls/<id>/capture.pcap` (the capture API is served). @default false */
+  captures?: boolean;
 }
 
 function roleBadge(role: string): SafeHtml {
@@ -20,11 +25,26 @@ function callUrl(callId: string): string {
   return `/api/calls/${encodeURIComponent(callId)}`;
 }
 
+function downloads(call: CallStatus, options: CallViewOptions): SafeHtml | false {
+  if (!options.downloads && !options.captures) return false;
+  const url = callUrl(call.callId);
+  return html`<div class="links">${
+    options.captures
+      ? html`<a href="${url}/capture.pcap" download data-download="capture" title="SIP and RTP as received">pcap</a>`
+      : false
+  }${
+    options.downloads
+      ? html`<a href="${url}.pcap" download data-download="audio-pcap" title="RTP rebuilt from the spool">audio pcap</a>
+<a href="${url}.wav" download data-download="wav" title="one channel per stream, in m-line order">WAV</a>`
+      : false
+  }</div>`;
+}
+
 function callCell(call: CallStatus, options: CallViewOptions): SafeHtml {
   return html`<div class="mono" title="our call id">${call.callId}</div>
 <div class="mono sub" title="SIP Call-ID">${call.sipCallId}</div>
 <div class="sub">from ${call.source}</div>
-${options.downloads ? html`<div class="sub"><a href="${callUrl(call.callId)}.pcap" download>RTP pcap</a></div>` : false}`;
+${downloads(call, options)}`;
 }
 
 function correlationCell(correlation: Record<string, string>): SafeHtml {
@@ -41,9 +61,9 @@ function participantsCell(call: CallStatus): SafeHtml {
   )}</ul>`;
 }
 
-function levelMeter(level: number): SafeHtml {
+function levelMeter(streamId: number, level: number): SafeHtml {
   const dbfs = Math.round(levelDbfs(level));
-  return html`<meter min="0" max="100" low="15" high="95" optimum="50" value="${levelPercent(level)}" title="${dbfs} dBFS"></meter>`;
+  return html`<meter data-stream="${streamId}" min="0" max="100" low="15" high="95" optimum="50" value="${levelPercent(level)}" title="${dbfs} dBFS"></meter>`;
 }
 
 function streamRow(callId: string, s: StreamStatus, live: boolean, options: CallViewOptions): SafeHtml {
@@ -56,7 +76,7 @@ function streamRow(callId: string, s: StreamStatus, live: boolean, options: Call
 <td class="num">${s.packetsReceived}</td>
 <td class="num ${lossClass}">${s.packetsLost} (${formatLoss(s.packetsReceived, s.packetsLost)})</td>
 <td class="num">${s.jitterMs.toFixed(1)} ms</td>
-${live ? html`<td>${levelMeter(s.level)}</td>` : false}
+${live ? html`<td>${levelMeter(s.streamId, s.level)}</td>` : false}
 <td class="num">${s.framesSpooled}</td>
 </tr>`;
 }
@@ -84,27 +104,42 @@ function sinkState(state: string): SafeHtml {
   return html`<span class="state state-${cls}">${state}</span>`;
 }
 
-function sinksCell(sinks: SinkUnitStatus[]): SafeHtml {
-  if (sinks.length === 0) return html`<span class="sub">none</span>`;
+function forwardItem(f: ForwardStatus): SafeHtml {
+  const owed = f.owedFrames > 0 ? `, ${f.owedFrames} frames owed` : "";
+  return html`<li>${sinkState(f.state)} <b>${f.sink}</b> <span class="sub">SIPREC → ${f.target || f.uri}</span>
+<span class="sub">${f.packetsSent} pkts sent${owed}</span>
+${f.lastError ? html`<div class="error">${f.lastError}</div>` : false}</li>`;
+}
+
+function sinksCell(sinks: SinkUnitStatus[], forwards: ForwardStatus[]): SafeHtml {
+  if (sinks.length === 0 && forwards.length === 0) return html`<span class="sub">none</span>`;
   return html`<ul class="plain">${sinks.map(
     (u) => html`<li>${sinkState(u.state)} <b>${u.sink}</b>${u.unit === "call" ? "" : ` #${u.unit}`}
 <span class="sub">acked ${u.ackedSeq}/${u.sentSeq}${reconnects(u.reconnects)}${backlog(u.backlogMs)}</span>
 ${u.lastError ? html`<div class="error">${u.lastError}</div>` : false}</li>`,
-  )}</ul>`;
+  )}${forwards.map(forwardItem)}</ul>`;
 }
 
-/** The live-calls table: one row per call with correlation ids, participants, streams (level meters) and sinks. */
+/**
+ * The live-calls table: one row per call with correlation ids, participants, streams (level meters
+ * `meter[data-stream]`) and sinks/forwards; at most {@link maxLiveRows} rows, then a count of the rest.
+ */
 export function renderLiveCalls(calls: CallStatus[], nowMs: number, options: CallViewOptions = {}): SafeHtml {
   if (calls.length === 0) return html`<p class="empty">No live calls.</p>`;
+  const hidden = calls.length - maxLiveRows;
   return html`<table class="calls"><thead><tr>
 <th>started</th><th>call</th><th>correlation</th><th>participants</th><th>streams</th><th>sinks</th>
-</tr></thead><tbody>${calls.map(
-    (c) => html`<tr>
+</tr></thead><tbody>${calls.slice(0, maxLiveRows).map(
+    (c) => html`<tr data-call="${c.callId}">
 <td>${formatTime(c.startedAt)}<div class="sub">${formatDuration(elapsedMs(c.startedAt, null, nowMs))}</div></td>
-<td>${callCell(c, options)}</td><td>${correlationCell(c.correlation)}</td><td>${participantsCell(c)}</td>
-<td>${streamsCell(c, true, options)}</td><td>${sinksCell(c.sinks)}</td>
+<td>${callCell(c, options)}</td><td class="corr">${correlationCell(c.correlation)}</td><td class="who">${participantsCell(c)}</td>
+<td>${streamsCell(c, true, options)}</td><td class="sinks">${sinksCell(c.sinks, c.forwards)}</td>
 </tr>`,
-  )}</tbody></table>`;
+  )}</tbody></table>${
+    hidden > 0
+      ? html`<p class="more">… and ${hidden} more live calls (all of them: <a href="/api/status">/api/status</a>).</p>`
+      : false
+  }`;
 }
 
 /** The recent-calls table: like the live one, plus end time, duration, final state and reason. */
@@ -117,12 +152,12 @@ export function renderRecentCalls(
   return html`<table class="calls"><thead><tr>
 <th>started</th><th>ended</th><th>state</th><th>call</th><th>correlation</th><th>participants</th><th>streams</th><th>sinks</th>
 </tr></thead><tbody>${calls.map(
-    (c) => html`<tr>
+    (c) => html`<tr data-call="${c.callId}">
 <td>${formatTime(c.startedAt)}</td>
 <td>${formatTime(c.endedAt)}<div class="sub">${formatDuration(elapsedMs(c.startedAt, c.endedAt, nowMs))}</div></td>
 <td><span class="state state-${c.state === "completed" ? "ok" : "pending"}">${c.state}</span><div class="sub">${c.reason}</div></td>
-<td>${callCell(c, options)}</td><td>${correlationCell(c.correlation)}</td><td>${participantsCell(c)}</td>
-<td>${streamsCell(c, false, options)}</td><td>${sinksCell(c.sinks)}</td>
+<td>${callCell(c, options)}</td><td class="corr">${correlationCell(c.correlation)}</td><td class="who">${participantsCell(c)}</td>
+<td>${streamsCell(c, false, options)}</td><td class="sinks">${sinksCell(c.sinks, c.forwards)}</td>
 </tr>`,
   )}</tbody></table>`;
 }

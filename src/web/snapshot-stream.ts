@@ -1,41 +1,55 @@
 import type { Clock, Logger, TimerHandle } from "../lib/index.ts";
 import { errorMessage } from "../lib/index.ts";
 
-/** Produces the Server-Sent Events message(s) of one push, e.g. `event: x\ndata: {…}\n\n`. */
-export type PushRenderer = () => string;
+/**
+ * Produces the Server-Sent Events message(s) of one push, e.g. `event: x\ndata: {…}\n\n`, or
+ * undefined when there is nothing to send this time.
+ */
+export type PushRenderer = () => string | undefined;
+
+/** One kind of message pushed to every client at its own pace. */
+export interface PeriodicPush {
+  /** Renders the message. */
+  render: PushRenderer;
+  /** How often, ms. */
+  intervalMs: number;
+}
 
 const encoder = new TextEncoder();
 
 /**
- * Fans one periodic push out to every open `text/event-stream` response (WHATWG HTML
- * §9.2 Server-sent events). One timer runs while at least one client is connected; each push is
- * rendered once and written to all clients.
+ * Fans periodic pushes out to every open `text/event-stream` response (WHATWG HTML §9.2
+ * Server-sent events): e.g. the snapshot every second and the audio levels every 250 ms. One timer
+ * per push runs while at least one client is connected; each push is rendered once and written
+ * to all clients.
  */
 export class SnapshotStreamHub {
   readonly #clients = new Set<ReadableStreamDefaultController<Uint8Array>>();
-  readonly #render: PushRenderer;
-  readonly #intervalMs: number;
+  readonly #pushes: readonly PeriodicPush[];
   readonly #clock: Clock;
   readonly #logger: Logger;
-  #timer: TimerHandle | undefined;
+  #timers: TimerHandle[] = [];
 
-  constructor(render: PushRenderer, intervalMs: number, clock: Clock, logger: Logger) {
-    this.#render = render;
-    this.#intervalMs = intervalMs;
+  constructor(pushes: readonly PeriodicPush[], clock: Clock, logger: Logger) {
+    this.#pushes = pushes;
     this.#clock = clock;
     this.#logger = logger;
   }
 
-  /** Opens a stream for a new client: a `retry` hint and the current state at once, then one push per interval. */
+  /** Opens a stream for a new client: a `retry` hint and every push at once, then each at its interval. */
   open(): Response {
     let self: ReadableStreamDefaultController<Uint8Array> | undefined;
     const body = new ReadableStream<Uint8Array>({
       start: (controller) => {
         self = controller;
-        const first = this.#renderSafely();
-        controller.enqueue(encoder.encode(`retry: 2000\n\n${first ?? ""}`));
+        const first = this.#pushes.map((push) => this.#renderSafely(push) ?? "").join("");
+        controller.enqueue(encoder.encode(`retry: 2000\n\n${first}`));
         this.#clients.add(controller);
-        this.#timer ??= this.#clock.setInterval(() => this.#pushAll(), this.#intervalMs);
+        if (this.#timers.length === 0) {
+          this.#timers = this.#pushes.map((push) =>
+            this.#clock.setInterval(() => this.#pushAll(push), push.intervalMs),
+          );
+        }
       },
       cancel: () => {
         if (self) this.#drop(self);
@@ -67,18 +81,18 @@ export class SnapshotStreamHub {
     }
   }
 
-  #renderSafely(): string | undefined {
+  #renderSafely(push: PeriodicPush): string | undefined {
     try {
-      return this.#render();
+      return push.render();
     } catch (err) {
       this.#logger.error("status snapshot failed", { error: errorMessage(err) });
       return undefined;
     }
   }
 
-  #pushAll(): void {
-    const message = this.#renderSafely();
-    if (message === undefined) return;
+  #pushAll(push: PeriodicPush): void {
+    const message = this.#renderSafely(push);
+    if (!message) return;
     const bytes = encoder.encode(message);
     for (const controller of [...this.#clients]) {
       try {
@@ -92,8 +106,8 @@ export class SnapshotStreamHub {
   #drop(controller: ReadableStreamDefaultController<Uint8Array>): void {
     this.#clients.delete(controller);
     if (this.#clients.size === 0) {
-      this.#clock.clearTimer(this.#timer);
-      this.#timer = undefined;
+      for (const timer of this.#timers) this.#clock.clearTimer(timer);
+      this.#timers = [];
     }
   }
 }

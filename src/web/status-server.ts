@@ -4,14 +4,16 @@ import { pageScript } from "./assets/page-script.ts";
 import { pageStyle } from "./assets/page-style.ts";
 import { authorized, authRequired, unauthorizedResponse } from "./auth.ts";
 import { handleCallRequest, isCallPath } from "./call-routes.ts";
+import { handleCaptureRequest, isCapturePath } from "./capture-routes.ts";
 import { handleCommandRequest, isCommandPath } from "./command-routes.ts";
 import { ListenFailedError } from "./errors.ts";
+import { levelPercent } from "./format.ts";
 import { authority, parseListenAddress } from "./listen-address.ts";
 import { handleMetricsRequest } from "./metrics.ts";
 import { commonHeaders, json, text } from "./responses.ts";
-import { SnapshotStreamHub } from "./snapshot-stream.ts";
-import type { StatusServer, StatusServerOptions, StatusSnapshot } from "./status-types.ts";
-import { renderPage, renderSections } from "./views.ts";
+import { type PeriodicPush, SnapshotStreamHub } from "./snapshot-stream.ts";
+import type { StatusServer, StatusServerOptions, StatusSnapshot, StreamLevel } from "./status-types.ts";
+import { type PageOptions, renderPage, renderSections } from "./views.ts";
 
 const routes = new Set(["/", "/healthz", "/api/status", "/api/events"]);
 
@@ -36,7 +38,9 @@ const pageCsp = [
  * - `GET /` — the self-contained status page (inline CSS/JS, strict CSP), live via `/api/events`;
  * - `GET /api/status` — the {@link StatusSnapshot} as JSON;
  * - `GET /api/events` — Server-Sent Events: `snapshot` (the JSON) and `view` (the page's rendered
- *   sections) at once and every `pushIntervalMs`;
+ *   sections) at once and every `pushIntervalMs`; with `options.levels`, also `levels`
+ *   (`{"<streamId>": 0–100}` on the meters' −60…0 dBFS scale) every `levelIntervalMs`, skipped
+ *   while no stream is live;
  * - `GET /healthz` — `200 ok` while accepting calls, else 503; never needs credentials;
  * - `GET /api/calls…` — the calls in the spool, their WAV and pcap exports, from `options.calls`
  *   (see `handleCallRequest`);
@@ -53,17 +57,23 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
   const clock = options.clock ?? systemClock;
   const logger = (options.logger ?? silentLogger).child({ component: "web" });
   const nowMs = (): number => Math.floor(clock.wallUs() / 1000);
-  const viewOptions = { downloads: options.calls !== undefined };
-  const hub = new SnapshotStreamHub(
-    () => {
-      const snapshot = options.snapshot();
-      const view = renderSections(snapshot, nowMs(), viewOptions);
-      return `event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\nevent: view\ndata: ${JSON.stringify(view)}\n\n`;
+  const viewOptions: PageOptions = {
+    downloads: options.calls !== undefined,
+    captures: options.captures !== undefined,
+    commands: options.commands !== undefined,
+  };
+  const pushes: PeriodicPush[] = [
+    {
+      render: () => {
+        const snapshot = options.snapshot();
+        const view = renderSections(snapshot, nowMs(), viewOptions);
+        return `event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\nevent: view\ndata: ${JSON.stringify(view)}\n\n`;
+      },
+      intervalMs: options.pushIntervalMs ?? 1000,
     },
-    options.pushIntervalMs ?? 1000,
-    clock,
-    logger,
-  );
+  ];
+  if (options.levels) pushes.push(levelsPush(options.levels, options.levelIntervalMs ?? 250));
+  const hub = new SnapshotStreamHub(pushes, clock, logger);
 
   const withSnapshot = (use: (snapshot: StatusSnapshot) => Response): Response => {
     let snapshot: StatusSnapshot;
@@ -84,6 +94,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     if (authRequired(options.auth) && !authorized(req.headers.get("authorization"), options.auth)) {
       return unauthorizedResponse(options.auth);
     }
+    if (isCapturePath(path)) return handleCaptureRequest(req, options, logger);
     if (isCallPath(path)) return handleCallRequest(req, options.calls, logger);
     if (isCommandPath(path)) return handleCommandRequest(req, options.commands, logger);
     if (path === "/metrics") return handleMetricsRequest(req, options.metrics, logger);
@@ -136,6 +147,23 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
         await server.stop(true);
       })();
       return closed;
+    },
+  };
+}
+
+/** The light `levels` push: only the live streams' meter positions, nothing while no call is live. */
+function levelsPush(levels: () => StreamLevel[], intervalMs: number): PeriodicPush {
+  let wasEmpty = false;
+  return {
+    intervalMs,
+    render: () => {
+      const current = levels();
+      if (current.length === 0 && wasEmpty) return undefined;
+      wasEmpty = current.length === 0;
+      let data = "";
+      for (const { streamId, level } of current)
+        data += `${data ? "," : ""}"${streamId}":${levelPercent(level)}`;
+      return `event: levels\ndata: {${data}}\n\n`;
     },
   };
 }

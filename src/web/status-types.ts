@@ -62,6 +62,49 @@ export interface CallStatus {
   forwards: ForwardStatus[];
 }
 
+/**
+ * State of one sink in the health banner: `connected` (every unit live), `connecting`,
+ * `replaying` (sending a backlog), `backing-off` (waiting to reconnect, circuit open, or a SIPREC
+ * forward waiting for its SRS), `failed` (a unit stopped until reconfigured), `idle` (nothing to send).
+ */
+export type SinkHealthState = "connected" | "connecting" | "replaying" | "backing-off" | "failed" | "idle";
+
+/** One configured sink as the health banner shows it: the worst state of its units or forwards. */
+export interface SinkHealth {
+  /** Sink name from the config. */
+  name: string;
+  /** `websocket` (EASP) or `siprec` (forwarding as SRC). */
+  type: "websocket" | "siprec";
+  /** See {@link SinkHealthState}. */
+  state: SinkHealthState;
+  /** Units (websocket) or forwards (siprec) currently delivering. */
+  active: number;
+  /** Audio not yet acknowledged (websocket) or not yet sent (siprec, 20 ms per owed frame), seconds. */
+  backlogS: number;
+  /** Last error of its units/forwards, or empty. */
+  lastError: string;
+}
+
+/** One of the last events (as published on MQTT and logged), for the page. */
+export interface RecentEvent {
+  /** ISO-8601 UTC with ms. */
+  time: string;
+  /** Event name, e.g. `SESSIONSTARTED`. */
+  event: string;
+  /** Our call id, or empty for appliance-level events. */
+  sessionId: string;
+  /** One line saying what happened (untrusted: it quotes network-supplied text). */
+  summary: string;
+}
+
+/** The live audio level of one stream, for the page's meters. */
+export interface StreamLevel {
+  /** Spool stream id. */
+  streamId: number;
+  /** Peak absolute linear sample level of the last ~200 ms, 0–32767. */
+  level: number;
+}
+
 /** Everything the page shows, as returned by `GET /api/status`. */
 export interface StatusSnapshot {
   /** Config `appliance_id`. */
@@ -78,13 +121,34 @@ export interface StatusSnapshot {
     sip: { listening: string[] };
     /** Whether MQTT is configured and connected. */
     mqtt: { configured: boolean; connected: boolean };
-    /** Spool file, size in bytes, frames waiting for the group commit. */
-    spool: { path: string; bytes: number; framesPending: number };
+    /** The spool: file, use against its cap and the disk, and how old the oldest undelivered audio is. */
+    spool: {
+      /** Spool file. */
+      path: string;
+      /** Bytes in use. */
+      bytes: number;
+      /** Frames waiting for the group commit. */
+      framesPending: number;
+      /** The cap (`spool.max_bytes`), bytes. */
+      maxBytes: number;
+      /** Free space of the spool's filesystem, bytes. */
+      freeDiskBytes: number;
+      /** Above the high-water mark: new INVITEs get 503. */
+      highWater: boolean;
+      /** Age of the oldest audio a sink still owes, seconds (0 when everything is delivered). */
+      oldestUndeliveredAgeS: number;
+    };
+    /** Each configured sink's state (and any unconfigured one still delivering). */
+    sinks: SinkHealth[];
+    /** Drain state: `off` (taking calls), `draining` (refusing new ones), `drained`. */
+    drain: "off" | "draining" | "drained";
     /** Whether new INVITEs are accepted (false: they and OPTIONS get 503). */
     accepting: boolean;
   };
   /** Live calls and recently ended ones (most recent first). */
   calls: { live: CallStatus[]; recent: CallStatus[] };
+  /** The last 50 events, newest first. */
+  events: RecentEvent[];
   /** Named counters (`sip_parse_errors_total`, …). */
   counters: Record<string, number>;
 }
@@ -111,8 +175,22 @@ export interface StatusServerOptions {
   commands?: HttpCommandExecutor;
   /** Returns the figures for `/metrics`, called per scrape; absent = `/metrics` answers 404. */
   metrics?: () => MetricsSample;
+  /**
+   * Per-call packet captures for `GET /api/calls/<callId>/capture.pcap`: the path of a call's capture
+   * file (live or finished), undefined for an unknown call; absent (capture off) = that route answers 404.
+   */
+  captures?: { path(callId: string): string | undefined };
+  /** The recent SIP messages as text for `GET /api/sip/messages`; absent = 404. */
+  sipMessages?: () => string;
   /** How often `/api/events` pushes the snapshot, ms. @default 1000 */
   pushIntervalMs?: number;
+  /**
+   * Returns the live streams' audio levels, pushed as the light `levels` event of `/api/events`
+   * every `levelIntervalMs` so the page's meters move; absent = no `levels` event.
+   */
+  levels?: () => StreamLevel[];
+  /** How often `/api/events` pushes `levels`, ms. @default 250 */
+  levelIntervalMs?: number;
   /** Timers for SSE pushes and wall time for "updated"/durations. @default systemClock */
   clock?: Clock;
   /** @default silentLogger */

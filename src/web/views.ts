@@ -1,8 +1,9 @@
-import { formatBytes } from "../lib/index.ts";
 import { pageScript } from "./assets/page-script.ts";
 import { pageStyle } from "./assets/page-style.ts";
 import { type CallViewOptions, renderLiveCalls, renderRecentCalls } from "./call-views.ts";
+import { renderRecentEvents } from "./event-views.ts";
 import { formatDuration, formatTime } from "./format.ts";
+import { renderActions, renderBanner } from "./health-views.ts";
 import { html, SafeHtml } from "./html.ts";
 import type { StatusSnapshot } from "./status-types.ts";
 
@@ -10,41 +11,24 @@ import type { StatusSnapshot } from "./status-types.ts";
 export interface PageSections {
   /** Appliance id, version, uptime, last update. */
   header: string;
-  /** Health tiles: accepting calls, SIP, MQTT, spool. */
+  /** Health tiles: new calls (accepting / draining), SIP, MQTT, spool, oldest undelivered audio, sinks. */
   banner: string;
+  /** Command buttons (empty without the commands API). */
+  actions: string;
   /** Live-calls table. */
   live: string;
+  /** Recent-events table. */
+  events: string;
   /** Recent-calls table. */
   recent: string;
   /** Counters table. */
   counters: string;
 }
 
-type Tone = "ok" | "bad" | "off";
-
-function tile(tone: Tone, title: string, value: string, detail: string): SafeHtml {
-  return html`<div class="tile tile-${tone}"><div class="tile-title">${title}</div>
-<div class="tile-value">${value}</div><div class="tile-detail">${detail}</div></div>`;
-}
-
-function renderBanner(s: StatusSnapshot): SafeHtml {
-  const { sip, mqtt, spool, accepting } = s.health;
-  const mqttTone: Tone = !mqtt.configured ? "off" : mqtt.connected ? "ok" : "bad";
-  const mqttValue = !mqtt.configured ? "not configured" : mqtt.connected ? "connected" : "DISCONNECTED";
-  return html`${tile(
-    accepting ? "ok" : "bad",
-    "New calls",
-    accepting ? "accepting" : "REFUSED (503)",
-    accepting ? `${s.calls.live.length} live` : "INVITE and OPTIONS answered 503",
-  )}
-${tile(
-  sip.listening.length > 0 ? "ok" : "bad",
-  "SIP",
-  sip.listening.length > 0 ? "listening" : "NOT LISTENING",
-  sip.listening.join(", ") || "no SIP listener is up",
-)}
-${tile(mqttTone, "MQTT broker", mqttValue, mqtt.configured ? "events and status" : "events are logged only")}
-${tile("ok", "Spool", formatBytes(spool.bytes), `${spool.framesPending} frames pending · ${spool.path}`)}`;
+/** What the page offers besides the status: downloads and command buttons. */
+export interface PageOptions extends CallViewOptions {
+  /** Show the command buttons (the commands API is served). @default false */
+  commands?: boolean;
 }
 
 function renderHeader(s: StatusSnapshot, nowMs: number): SafeHtml {
@@ -65,12 +49,14 @@ function renderCounters(counters: Record<string, number>): SafeHtml {
 export function renderSections(
   snapshot: StatusSnapshot,
   nowMs: number,
-  options: CallViewOptions = {},
+  options: PageOptions = {},
 ): PageSections {
   return {
     header: renderHeader(snapshot, nowMs).value,
     banner: renderBanner(snapshot).value,
+    actions: options.commands ? renderActions(snapshot).value : "",
     live: renderLiveCalls(snapshot.calls.live, nowMs, options).value,
+    events: renderRecentEvents(snapshot.events).value,
     recent: renderRecentCalls(snapshot.calls.recent, nowMs, options).value,
     counters: renderCounters(snapshot.counters).value,
   };
@@ -78,9 +64,10 @@ export function renderSections(
 
 /**
  * Renders the whole self-contained status page (inline CSS and JS, no external resources).
- * The script keeps the sections current from the `view` events of `/api/events`.
+ * The script keeps the sections current from the `view` events of `/api/events`, moves the level
+ * meters on `levels` events, and runs the buttons' commands.
  */
-export function renderPage(snapshot: StatusSnapshot, nowMs: number, options: CallViewOptions = {}): string {
+export function renderPage(snapshot: StatusSnapshot, nowMs: number, options: PageOptions = {}): string {
   const s = renderSections(snapshot, nowMs, options);
   // Sections come from html``; style and script are constants of this build.
   const raw = (markup: string): SafeHtml => new SafeHtml(markup);
@@ -97,10 +84,17 @@ export function renderPage(snapshot: StatusSnapshot, nowMs: number, options: Cal
 <header id="header">${raw(s.header)}</header>
 <div id="stale" class="stale" hidden>Live updates interrupted — reconnecting…</div>
 <section id="banner" class="banner">${raw(s.banner)}</section>
+${
+  options.commands
+    ? html`<div class="toolbar"><span id="actions">${raw(s.actions)}</span><output id="reply" class="reply" aria-live="polite"></output></div>`
+    : false
+}
 <h2>Live calls</h2>
 <section id="live">${raw(s.live)}</section>
 <h2>Recent calls</h2>
 <section id="recent">${raw(s.recent)}</section>
+<h2>Recent events</h2>
+<section id="events">${raw(s.events)}</section>
 <details><summary>Counters</summary><section id="counters">${raw(s.counters)}</section></details>
 <script>${raw(pageScript)}</script>
 </body>

@@ -22,6 +22,7 @@ import {
 } from "./call-commands.ts";
 import type { ReloadPlan } from "./config-reload.ts";
 import type { Drain } from "./drain.ts";
+import type { TestCaller } from "./test-call.ts";
 
 /** What the executor needs from the running appliance. */
 export interface ExecutorDeps extends CallCommandDeps {
@@ -34,6 +35,8 @@ export interface ExecutorDeps extends CallCommandDeps {
    * @throws ConfigError when the file is invalid: nothing changes.
    */
   reload(): ReloadPlan;
+  /** Places test calls (`testCall`). */
+  testCall: Pick<TestCaller, "start">;
   /** Whether the appliance is fully started (commands that arrive before wait for it, then run or expire). */
   ready(): boolean;
   clock: Clock;
@@ -58,7 +61,7 @@ export function createCommandExecutor(deps: ExecutorDeps): CommandExecutor {
   const log = deps.logger.child({ component: "commands" });
   const nowMs = (): number => Math.floor(deps.clock.wallUs() / 1000);
 
-  const execute = (command: ParsedCommand): Record<string, unknown> => {
+  const execute = (command: ParsedCommand): Record<string, unknown> | Promise<Record<string, unknown>> => {
     switch (command.name) {
       case "startStream":
         return startStream(deps, command.params);
@@ -80,6 +83,8 @@ export function createCommandExecutor(deps: ExecutorDeps): CommandExecutor {
         return { ...deps.reload() };
       case "drain":
         return { ...(command.params.cancel ? deps.drain.cancel() : deps.drain.start()) };
+      case "testCall":
+        return deps.testCall.start(command.params);
     }
   };
 
@@ -91,7 +96,7 @@ export function createCommandExecutor(deps: ExecutorDeps): CommandExecutor {
       checkDeadline(deadlineMs, nowMs());
       if (!deps.ready())
         throw new CommandError("UNAVAILABLE", "the appliance is starting or stopping; retry shortly");
-      reply = { ok: true, result: execute(command) };
+      reply = { ok: true, result: await execute(command) };
     } catch (err) {
       reply = replyOf(err);
     }

@@ -10,11 +10,14 @@ import { type AppConfig, loadConfig } from "../config.ts";
 import { forwardSinkConfigs, sinkConfigs, siprecSinks, websocketSinks } from "../config-mapping.ts";
 import type { EventOutlet } from "../event-outlet.ts";
 import { buildMetricsSample, MetricsCounters } from "../metrics-sample.ts";
+import type { ConfiguredSink } from "../sink-health.ts";
 import { createReloader } from "./config-reload.ts";
 import { Drain, type DrainReport } from "./drain.ts";
 import { type CommandExecutor, createCommandExecutor } from "./executor.ts";
+import { createTestCaller } from "./test-call.ts";
 
 export type { DrainReport, DrainState } from "./drain.ts";
+export { fitSpeech, type TestCallTarget, testCallTarget } from "./test-call.ts";
 
 /** What the control plane acts on and reports about. */
 export interface ControlPlaneOptions {
@@ -50,12 +53,14 @@ export interface ControlPlane {
   readonly drain: Drain;
   /** Samples the appliance for `/metrics`. */
   metrics(): MetricsSample;
+  /** The configured sinks, as the last successful reload left them. */
+  configuredSinks(): ConfiguredSink[];
   stop(): void;
 }
 
 /**
  * Builds the control plane of DESIGN.md §5–6, §8: the commands (startStream, stopStream,
- * pauseRecording, resumeRecording, getStatus, listCalls, reloadConfig, drain), served by MQTT and
+ * pauseRecording, resumeRecording, getStatus, listCalls, reloadConfig, drain, testCall), served by MQTT and
  * HTTP alike, the drain state machine (DRAINED event), config reload, and the `/metrics` sample.
  */
 export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
@@ -87,6 +92,14 @@ export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
     },
     applyAllowFrom: (cidrs) => srs.setAllowFrom(cidrs),
   });
+  const testCall = createTestCaller({
+    listening: () => options.sip.listening(),
+    drainAccepting: () => drain.accepting,
+    accepting: options.accepting,
+    srs,
+    clock,
+    logger,
+  });
   const executor = createCommandExecutor({
     srs,
     spool,
@@ -107,6 +120,7 @@ export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
       },
     },
     status: options.status,
+    testCall,
     reload,
     ready: options.ready,
     clock,
@@ -149,6 +163,10 @@ export function startControlPlane(options: ControlPlaneOptions): ControlPlane {
         eventOutboxDepth: () => options.events.depth(),
         nowUs: () => clock.wallUs(),
       }),
+    configuredSinks: () => [
+      ...sinkNames.map((name) => ({ name, type: "websocket" as const })),
+      ...siprecNames.map((name) => ({ name, type: "siprec" as const })),
+    ],
     stop: () => drain.stop(),
   };
 }

@@ -51,6 +51,8 @@ export interface SimulateCallOptions {
   clock?: Clock;
   /** SIP retransmission timers (RFC 3261 §17.1.1.1). @default T1 = 500 ms, T2 = 4 s */
   timers?: UacTimers;
+  /** Called with the dialog's Call-ID as the INVITE is sent (the result names it only once the call is over). */
+  onInvite?: (sipCallId: string) => void;
 }
 
 /** What happened on a simulated recording session. */
@@ -139,6 +141,7 @@ class SimulatedCall {
     const invite = this.#buildInvite(channel, dialog, localAddress);
     const started = this.#clock.now();
     this.#logger.info("sending recording-session INVITE", { callId: dialog.callId, target: this.#target });
+    this.#options.onInvite?.(dialog.callId);
     const answer = await this.#request(invite);
     if (!answer) {
       const why = this.#transportError ? `: ${errorMessage(this.#transportError)}` : " within 64*T1";

@@ -108,6 +108,19 @@ describe("parseCommand accepts every command with valid parameters", () => {
     expect(parseCommand("drain", { cancel: true })).toEqual({ name: "drain", params: { cancel: true } });
   });
 
+  it("testCall records 10 s by default and takes 1 to 60 s", () => {
+    expect(parseCommand("testCall", {})).toEqual({ name: "testCall", params: { durationS: 10 } });
+    expect(parseCommand("testCall", { durationS: 60 })).toEqual({
+      name: "testCall",
+      params: { durationS: 60 },
+    });
+    for (const durationS of [0, 61, 2.5, "10"]) {
+      expect(() => parseCommand("testCall", { durationS })).toThrow(
+        expect.objectContaining({ code: "INVALID_ARGUMENT", field: "durationS" }),
+      );
+    }
+  });
+
   it("every command name is served", () => {
     for (const name of commandNames) {
       expect(() => parseCommand(name, {})).not.toThrow(expect.objectContaining({ code: "UNKNOWN_COMMAND" }));
@@ -277,6 +290,8 @@ describe("command replies", () => {
     ["CALL_ENDING", 409],
     ["EXPIRED", 408],
     ["CONFIG_INVALID", 422],
+    ["DRAINING", 503],
+    ["NO_SIP_LISTENER", 409],
     ["UNAVAILABLE", 503],
     ["INTERNAL", 500],
   ])("%s is HTTP %i", (code, status) => {

@@ -34,6 +34,7 @@ const validParams: Record<string, Record<string, unknown>> = {
   listCalls: { state: "all", limit: 5 },
   reloadConfig: {},
   drain: { cancel: true },
+  testCall: { durationS: 5 },
 };
 
 /** A command as the test handler saw it. */

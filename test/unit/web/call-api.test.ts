@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { alaw, mulaw } from "alawmulaw";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import {
   type CallDetail,
@@ -10,7 +11,7 @@ import {
   type StatusServer,
   startStatusServer,
 } from "../../../src/web/index.ts";
-import { readWav } from "../../helpers/wav-reader.ts";
+import { deinterleave16le, readWav } from "../../helpers/wav-reader.ts";
 import { sampleSnapshot } from "./sample-snapshot.ts";
 import { liveCallId, recordedCallId, spooledCalls, t0Us } from "./spooled-calls.ts";
 
@@ -129,6 +130,32 @@ describe("calls API", () => {
     expect(execFileSync("soxi", ["-s", path]).toString().trim()).toBe("1760");
   });
 
+  it("exports the whole call as one L16 WAV, one channel per stream in m-line order, aligned on the call's timeline", async () => {
+    const { url, fixture } = await withSpool();
+    const res = await fetch(`${url}/api/calls/${recordedCallId}.wav`, { headers: auth });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-disposition")).toContain(`${recordedCallId}.wav`);
+    const path = saved("call.wav", await res.arrayBuffer());
+    const wav = readWav(path);
+    expect(wav).toMatchObject({ formatTag: 1, rate: 8000, channels: 2 });
+    const [customer, agent] = deinterleave16le(wav.data, 2);
+    expect(Array.from(customer ?? [])).toEqual(Array.from(mulaw.decode(fixture.customerAudio)));
+    const agentBytes = [0x50, 0x51, 0x52].flatMap((b) => new Array<number>(160).fill(b));
+    const agentExpected = [
+      ...new Array<number>(80).fill(0),
+      ...alaw.decode(Uint8Array.from(agentBytes)),
+      ...new Array<number>(1760 - 80 - 480).fill(0),
+    ];
+    expect(Array.from(agent ?? [])).toEqual(agentExpected);
+    expect(execFileSync("soxi", ["-c", path]).toString().trim()).toBe("2");
+  });
+
+  it("answers 404 for the WAV of an unknown call", async () => {
+    const { url } = await withSpool();
+    const res = await fetch(`${url}/api/calls/0195a1b2-0000-7000-8000-00000000ffff.wav`, { headers: auth });
+    expect(res.status).toBe(404);
+  });
+
   it("serves the same pcap at DESIGN.md's /api/calls/:id/pcap", async () => {
     const { url } = await withSpool();
     const dotted = await (
@@ -229,6 +256,7 @@ describe("calls API", () => {
       },
       get: () => undefined,
       wav: () => undefined,
+      callWav: () => undefined,
       pcap: () => undefined,
     };
     const server = await serve(failing);

@@ -73,7 +73,20 @@ export function sampleSnapshot(live: CallStatus[] = [liveCall()]): StatusSnapsho
     health: {
       sip: { listening: ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"] },
       mqtt: { configured: true, connected: true },
-      spool: { path: "/var/lib/siprec-edge/spool.db", bytes: 5 * 1024 * 1024, framesPending: 12 },
+      spool: {
+        path: "/var/lib/siprec-edge/spool.db",
+        bytes: 5 * 1024 * 1024,
+        framesPending: 12,
+        maxBytes: 20 * 1024 ** 3,
+        freeDiskBytes: 150 * 1024 ** 3,
+        highWater: false,
+        oldestUndeliveredAgeS: 0,
+      },
+      sinks: [
+        { name: "ai", type: "websocket", state: "connected", active: 1, backlogS: 0.04, lastError: "" },
+        { name: "srs2", type: "siprec", state: "idle", active: 0, backlogS: 0, lastError: "" },
+      ],
+      drain: "off",
       accepting: true,
     },
     calls: {
@@ -90,6 +103,15 @@ export function sampleSnapshot(live: CallStatus[] = [liveCall()]): StatusSnapsho
         }),
       ],
     },
+    events: [
+      {
+        time: "2025-03-04T10:00:00.120Z",
+        event: "SESSIONSTARTED",
+        sessionId: "0195a1b2-0000-7000-8000-00000000beef",
+        summary:
+          "from 192.0.2.10:5060, 2 streams; agent Alice Agent, customer sip:+15551230000@carrier.example; sinks ai",
+      },
+    ],
     counters: { sip_invites_total: 2, sip_parse_errors_total: 0 },
   };
 }

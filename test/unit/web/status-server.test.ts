@@ -225,6 +225,29 @@ describe("status server", () => {
     controller.abort();
   });
 
+  it("/api/events pushes the live streams' meter positions as a light levels event, and none while no stream is live", async () => {
+    let levels = [
+      { streamId: 7, level: 32767 },
+      { streamId: 8, level: 0 },
+    ];
+    const server = await serve(() => sampleSnapshot(), { levels: () => levels, levelIntervalMs: 20 });
+    const controller = new AbortController();
+    const res = await fetch(`${server.url}/api/events`, { signal: controller.signal });
+    const events = sseReader(res.body!);
+    let levelEvent: SseEvent | undefined;
+    while (levelEvent?.event !== "levels") levelEvent = await events.next();
+    expect(JSON.parse(levelEvent.data)).toEqual({ "7": 100, "8": 0 });
+
+    levels = [{ streamId: 8, level: 1036 }];
+    let moved: Record<string, number> | undefined;
+    while (!moved) {
+      const event = await events.next();
+      if (event?.event === "levels" && JSON.parse(event.data)["8"] > 0) moved = JSON.parse(event.data);
+    }
+    expect(moved).toEqual({ "8": 50 });
+    controller.abort();
+  });
+
   it("close() ends open event streams", async () => {
     const server = await serve(() => sampleSnapshot(), { pushIntervalMs: 50 });
     const res = await fetch(`${server.url}/api/events`);
