@@ -22,14 +22,26 @@ build: typecheck ## Type-check, then compile the single binary dist/siprec-edge
 	$(BUN) build --compile --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
 	  --define SIPREC_EDGE_VERSION='"$(VERSION)"' src/main.ts --outfile dist/siprec-edge
 
+# The native architecture packages dist/siprec-edge; another one (ARCH=arm64) is cross-compiled.
+ARCH ?= $(shell dpkg --print-architecture)
+.PHONY: deb
+deb: $(if $(filter $(shell dpkg --print-architecture),$(ARCH)),build,typecheck) ## Build dist/siprec-edge_<version>_<arch>.deb (ARCH=amd64|arm64)
+	bash scripts/build-deb.sh --arch $(ARCH)
+
 lint: deps ## Biome: formatting and lint rules
 	$(BIN)/biome check .
 
 format: deps ## Apply Biome's formatting and safe fixes
 	$(BIN)/biome check --write .
 
-test-deps: ## Install the Debian packages the tests drive (SIPp, mosquitto, promtool) if missing
-	bash scripts/ensure-debian-packages.sh sip-tester mosquitto mosquitto-clients prometheus dnsmasq-base libxml2-utils systemd python3
+# What the tests drive for real: SIPp, mosquitto, promtool, dnsmasq (RFC 3263), xmllint, systemd-analyze,
+# tshark/sox (read our pcaps and WAVs), Chromium (the status page), debootstrap/lintian (the .deb), tcpdump.
+TEST_PACKAGES := sip-tester mosquitto mosquitto-clients prometheus dnsmasq-base libxml2-utils systemd python3 \
+  tshark sox chromium debootstrap lintian file tcpdump iproute2 binutils openssl
+
+test-deps: ## Install the Debian packages the tests drive (SIPp, mosquitto, Chromium, …) if missing
+	bash scripts/ensure-debian-packages.sh $(TEST_PACKAGES)
+	bash scripts/make-test-root.sh
 
 test: lint build test-deps ## Lint, type-check, build, then run every test under Bun
 	$(BUN) --bun $(BIN)/vitest run
