@@ -1,5 +1,6 @@
+import { PcapRecordBuffer, pcapGlobalHeader } from "../capture/index.ts";
 import { type Clock, systemClock } from "../lib/index.ts";
-import { buildRtpPacket, buildWav, decodeG711Into, PcapWriter } from "../media/index.ts";
+import { buildRtpPacket, buildWav, decodeG711Into } from "../media/index.ts";
 import type { SinkUnitStatus } from "../sinks/index.ts";
 import {
   type CallRecord,
@@ -247,7 +248,7 @@ function callPcap(spool: Spool, call: CallRecord): Uint8Array {
     head: undefined as FrameRecord | undefined,
   }));
   for (const flow of flows) flow.head = flow.frames.next().value ?? undefined;
-  const writer = new PcapWriter();
+  const records = new PcapRecordBuffer();
   for (;;) {
     let next: (typeof flows)[number] | undefined;
     for (const flow of flows) {
@@ -255,11 +256,13 @@ function callPcap(spool: Spool, call: CallRecord): Uint8Array {
     }
     const frame = next?.head;
     if (!next || !frame) break;
-    writer.add({
-      timeUs: frame.captureUs,
-      src: next.endpoint,
-      dst: { ip: pcapDestination, port: next.endpoint.port },
-      payload: buildRtpPacket({
+    records.appendUdp(
+      frame.captureUs,
+      next.endpoint.ip,
+      next.endpoint.port,
+      pcapDestination,
+      next.endpoint.port,
+      buildRtpPacket({
         payloadType: next.stream.payloadType,
         seq: frame.rtpSeq,
         timestamp: frame.pos,
@@ -267,10 +270,15 @@ function callPcap(spool: Spool, call: CallRecord): Uint8Array {
         marker: (frame.flags & FrameFlags.Marker) !== 0,
         payload: frame.payload,
       }),
-    });
+    );
     next.head = next.frames.next().value ?? undefined;
   }
-  return writer.toBytes();
+  const header = pcapGlobalHeader();
+  const body = records.take();
+  const out = new Uint8Array(header.length + body.length);
+  out.set(header);
+  out.set(body, header.length);
+  return out;
 }
 
 function* audioFramesOf(spool: Spool, streamId: number): Generator<FrameRecord, undefined> {

@@ -6,17 +6,8 @@
 export { MediaError, MediaPortsExhaustedError } from "./errors.ts";
 export { decodeG711Into, encodeG711, transcodeG711 } from "./g711.ts";
 export type * from "./media-types.ts";
-export {
-  buildPcap,
-  buildRtpPacket,
-  type PcapLinkType,
-  type PcapPacket,
-  PcapWriter,
-  type PcapWriterOptions,
-  type RtpPacketFields,
-  type UdpEndpoint,
-} from "./pcap-writer.ts";
 export { createPortPool } from "./port-pool.ts";
+export { buildRtpPacket, type RtpPacketFields } from "./rtp-packet.ts";
 export { createRtpReceiver } from "./rtp-receiver.ts";
 export { createRtpSender } from "./rtp-sender.ts";
 export type { RtpRemote, RtpSender, RtpSenderOptions, RtpSenderStats } from "./rtp-sender-types.ts";
