@@ -204,6 +204,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       spool,
       retainMs: config.spool.retain,
       isDelivered: (callId) => dispatcher.isDelivered(callId) && forwarder.isDelivered(callId),
+      onPurged: (callIds) => capture.store?.remove(callIds),
       emit: events.emit,
       ctx,
       clock,

@@ -5,9 +5,6 @@ import type { SipStack } from "../sip/index.ts";
 import type { Spool } from "../spool/index.ts";
 import type { AppConfig } from "./config.ts";
 
-/** How often captures of purged calls and captures over `capture.max_bytes` are deleted, ms. */
-const sweepIntervalMs = 30_000;
-
 /** Options of {@link startCallCapture}. */
 export interface CallCaptureOptions {
   config: AppConfig;
@@ -25,9 +22,7 @@ export interface CallCaptureService {
   readonly store: CaptureStore | undefined;
   /** The recent SIP messages as text (`GET /api/sip/messages`, diagnostics). */
   sipMessages(): string;
-  /** Deletes captures of calls the spool purged, then the oldest over `capture.max_bytes`. */
-  sweep(): void;
-  /** Stops the sweep and closes every open capture. */
+  /** Closes every open capture. */
   close(): void;
 }
 
@@ -35,8 +30,9 @@ export interface CallCaptureService {
  * Starts the per-call packet capture (issue 6 part 4; `capture.*`): taps the SIP stack's wire into
  * the ring of recent messages (`capture.sip_messages`) and, by Call-ID, into each call's capture;
  * the SRS opens and closes captures (it gets {@link CallCaptureService.store}). Captures live as
- * long as their call is in the spool: a sweep at start and every 30 s (after the spool's purges)
- * deletes captures of calls the spool no longer has, then the oldest beyond `capture.max_bytes`.
+ * long as their call is in the spool: at start the folder is reconciled with the spool (captures of
+ * calls it no longer has are deleted), then the app hands each purge's call ids to
+ * `store.remove`; the oldest go first when all exceed `capture.max_bytes`.
  * @throws CaptureError `CAPTURE_IO` when `capture.path` cannot be created.
  */
 export function startCallCapture(options: CallCaptureOptions): CallCaptureService {
@@ -55,23 +51,17 @@ export function startCallCapture(options: CallCaptureOptions): CallCaptureServic
   const recorder = new SipWireRecorder({ ring, ...(store ? { store } : {}), clock });
   if (store || ring.capacity > 0) options.sip.onWire((event) => recorder.record(event));
 
-  const sweep = (): void => {
-    if (!store) return;
-    try {
-      store.sweep((callId) => spool.getCall(callId) !== undefined);
-    } catch (err) {
-      logger.warn("capture sweep failed", { code: "CAPTURE_IO", error: errorMessage(err) });
-    }
-  };
-  sweep();
-  const timer = store ? clock.setInterval(sweep, sweepIntervalMs) : undefined;
+  try {
+    store?.reconcile((callId) => spool.getCall(callId) !== undefined);
+  } catch (err) {
+    logger.warn("capture folder not reconciled with the spool", {
+      code: "CAPTURE_IO",
+      error: errorMessage(err),
+    });
+  }
   return {
     store,
     sipMessages: () => ring.render(),
-    sweep,
-    close: () => {
-      clock.clearTimer(timer);
-      store?.close();
-    },
+    close: () => store?.close(),
   };
 }

@@ -18,6 +18,8 @@ export interface SpoolWatchOptions {
   retainMs: number;
   /** Whether every sink has delivered a call (the dispatcher answers). */
   isDelivered: (callId: string) => boolean;
+  /** Told the ids of the calls each purge removed (their captures go with them). */
+  onPurged?: (callIds: string[]) => void;
   emit: (event: AppEvent) => void;
   ctx: EventContext;
   clock: Clock;
@@ -84,8 +86,11 @@ export function watchSpool(options: SpoolWatchOptions): SpoolWatch {
         isDelivered: options.isDelivered,
       });
       more = result.more;
-      if (result.callsPurged > 0)
-        logger.info("delivered audio purged", { ...result, highWater: level.highWater });
+      if (result.callsPurged > 0) {
+        const { purgedCallIds, ...figures } = result;
+        logger.info("delivered audio purged", { ...figures, highWater: level.highWater });
+        options.onPurged?.(purgedCallIds);
+      }
     } catch (err) {
       logger.error("spool purge failed", { code: "SPOOL_PURGE", error: errorMessage(err) });
     }

@@ -34,7 +34,7 @@ export interface CaptureStoreOptions {
   logger?: Logger;
 }
 
-/** What one {@link CaptureStore.sweep} did. */
+/** What one {@link CaptureStore.reconcile} did. */
 export interface CaptureSweepResult {
   /** Capture files deleted. */
   deleted: number;
@@ -51,13 +51,24 @@ interface FileInfo {
   mtimeMs: number;
 }
 
+/** A finished capture kept on disk. */
+interface FinishedCapture {
+  path: string;
+  bytes: number;
+}
+
 /**
  * The per-call captures on disk (DESIGN.md §3, §6): one libpcap file per call, `<dir>/<callId>.pcap`,
  * with the SIP messages and the RTP/RTCP datagrams the appliance received for it (and the SIP it
  * sent). Open captures are flushed every `flushIntervalMs`; files left by a crash are valid
  * captures (the process dies between whole-record writes), only the last interval is missing, and
- * they are served and swept like any other. The owner runs {@link CaptureStore.sweep} after the
- * spool purges, so captures live as long as their calls do in the spool, within `maxBytes`.
+ * they are served and deleted like any other.
+ *
+ * Captures live as long as their calls do in the spool, within `maxBytes`: the owner lists the folder
+ * once at start ({@link CaptureStore.reconcile}) and then hands over the calls each spool purge
+ * removed ({@link CaptureStore.remove}). Finished captures are indexed in memory, oldest first, so
+ * neither the byte cap (checked when a capture closes) nor a purge ever lists or stats the folder
+ * on the event loop: with a day of calls that is tens of thousands of files.
  */
 export class CaptureStore implements CallCaptureOpener {
   readonly #dir: string;
@@ -67,6 +78,9 @@ export class CaptureStore implements CallCaptureOpener {
   readonly #logger: Logger;
   readonly #byCallId = new Map<string, CallCaptureFile>();
   readonly #bySipCallId = new Map<string, CallCaptureFile>();
+  /** Finished captures by call id, in the order they finished (oldest first). */
+  readonly #finished = new Map<string, FinishedCapture>();
+  #finishedBytes = 0;
   readonly #timer: TimerHandle;
   #closed = false;
 
@@ -100,6 +114,7 @@ export class CaptureStore implements CallCaptureOpener {
   open(callId: string, sipCallId: string, options: { localAddress?: string } = {}): CallCapture | undefined {
     if (this.#closed || !callIdPattern.test(callId)) return undefined;
     this.#byCallId.get(callId)?.close();
+    this.#dropFinished(callId);
     let writer: PcapFileWriter;
     try {
       writer = new PcapFileWriter(this.#fileOf(callId), { logger: this.#logger });
@@ -113,7 +128,7 @@ export class CaptureStore implements CallCaptureOpener {
       writer,
       localAddress: options.localAddress,
       clock: this.#clock,
-      onClose: (closed) => this.#forget(closed),
+      onClose: (closed) => this.#finish(closed),
     });
     this.#byCallId.set(callId, capture);
     if (sipCallId !== "") this.#bySipCallId.set(sipCallId, capture);
@@ -148,31 +163,38 @@ export class CaptureStore implements CallCaptureOpener {
   }
 
   /**
-   * Deletes the captures of ended calls that `keep` no longer wants (the spool purged them), then,
-   * while all captures exceed `maxBytes`, the oldest ended ones (by last write). Open captures are
+   * Takes stock of the folder (once, at start): deletes the captures of calls `keep` no longer wants
+   * (the spool purged them while we were down, or a crash left them), indexes the rest oldest first
+   * (by last write), then deletes the oldest while all captures exceed `maxBytes`. Open captures are
    * never deleted.
    */
-  sweep(keep: (callId: string) => boolean): CaptureSweepResult {
+  reconcile(keep: (callId: string) => boolean): CaptureSweepResult {
     const result: CaptureSweepResult = { deleted: 0, bytesFreed: 0, bytes: 0 };
     const ended: FileInfo[] = [];
     for (const file of this.#list()) {
-      const live = this.#byCallId.get(file.callId);
-      if (live) {
-        result.bytes += Math.max(file.bytes, live.bytes);
-      } else if (!keep(file.callId)) {
-        this.#delete(file, result);
-      } else {
-        ended.push(file);
-        result.bytes += file.bytes;
-      }
+      if (this.#byCallId.has(file.callId)) continue;
+      if (keep(file.callId)) ended.push(file);
+      else this.#delete(file.path, file.bytes, result);
     }
     ended.sort((a, b) => a.mtimeMs - b.mtimeMs);
-    for (const file of ended) {
-      if (result.bytes <= this.#maxBytes) break;
-      result.bytes -= file.bytes;
-      this.#delete(file, result);
-    }
+    for (const file of ended) this.#index(file.callId, { path: file.path, bytes: file.bytes });
+    this.#enforceCap(result);
+    result.bytes = this.#totalBytes();
     if (result.deleted > 0) this.#logger.info("call captures deleted", { ...result });
+    return result;
+  }
+
+  /** Deletes the finished captures of these calls (the spool purged them); open ones are kept. */
+  remove(callIds: readonly string[]): CaptureSweepResult {
+    const result: CaptureSweepResult = { deleted: 0, bytesFreed: 0, bytes: 0 };
+    for (const callId of callIds) {
+      const finished = this.#finished.get(callId);
+      if (!finished) continue;
+      this.#dropFinished(callId);
+      this.#delete(finished.path, finished.bytes, result);
+    }
+    result.bytes = this.#totalBytes();
+    if (result.deleted > 0) this.#logger.debug("call captures of purged calls deleted", { ...result });
     return result;
   }
 
@@ -188,9 +210,46 @@ export class CaptureStore implements CallCaptureOpener {
     return join(this.#dir, `${callId}${fileSuffix}`);
   }
 
-  #forget(capture: CallCaptureFile): void {
+  /** A capture closed: it joins the finished ones, and the oldest go while the cap is passed. */
+  #finish(capture: CallCaptureFile): void {
     if (this.#byCallId.get(capture.callId) === capture) this.#byCallId.delete(capture.callId);
     if (this.#bySipCallId.get(capture.sipCallId) === capture) this.#bySipCallId.delete(capture.sipCallId);
+    this.#index(capture.callId, { path: capture.path, bytes: capture.bytes });
+    if (this.#closed) return;
+    const result: CaptureSweepResult = { deleted: 0, bytesFreed: 0, bytes: 0 };
+    this.#enforceCap(result);
+    if (result.deleted > 0)
+      this.#logger.info("oldest call captures deleted: capture.max_bytes reached", { ...result });
+  }
+
+  #index(callId: string, finished: FinishedCapture): void {
+    this.#dropFinished(callId);
+    this.#finished.set(callId, finished);
+    this.#finishedBytes += finished.bytes;
+  }
+
+  #dropFinished(callId: string): void {
+    const finished = this.#finished.get(callId);
+    if (!finished) return;
+    this.#finished.delete(callId);
+    this.#finishedBytes -= finished.bytes;
+  }
+
+  #totalBytes(): number {
+    let bytes = this.#finishedBytes;
+    for (const capture of this.#byCallId.values()) bytes += capture.bytes;
+    return bytes;
+  }
+
+  /** Deletes the oldest finished captures while all captures together exceed `maxBytes`. */
+  #enforceCap(result: CaptureSweepResult): void {
+    let total = this.#totalBytes();
+    for (const [callId, oldest] of this.#finished) {
+      if (total <= this.#maxBytes) break;
+      this.#dropFinished(callId);
+      this.#delete(oldest.path, oldest.bytes, result);
+      total -= oldest.bytes;
+    }
   }
 
   #list(): FileInfo[] {
@@ -217,15 +276,15 @@ export class CaptureStore implements CallCaptureOpener {
     return out;
   }
 
-  #delete(file: FileInfo, result: CaptureSweepResult): void {
+  #delete(path: string, bytes: number, result: CaptureSweepResult): void {
     try {
-      rmSync(file.path, { force: true });
+      rmSync(path, { force: true });
       result.deleted++;
-      result.bytesFreed += file.bytes;
+      result.bytesFreed += bytes;
     } catch (err) {
       this.#logger.warn("call capture not deleted", {
         code: "CAPTURE_IO",
-        path: file.path,
+        path,
         error: errorMessage(err),
       });
     }

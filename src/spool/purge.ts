@@ -16,6 +16,7 @@ const deleteBatchFrames = 2048;
 /** What one {@link SpoolPurger.run} did (the spool adds `bytesFreed`). */
 export interface PurgeProgress {
   callsPurged: number;
+  purgedCallIds: string[];
   framesDeleted: number;
   more: boolean;
 }
@@ -59,7 +60,7 @@ export class SpoolPurger {
    */
   run(options: PurgeOptions, endOpenStream: EndOpenStream): PurgeProgress {
     const deadline = this.#clock.now() + (options.budgetMs ?? 20);
-    const progress: PurgeProgress = { callsPurged: 0, framesDeleted: 0, more: false };
+    const progress: PurgeProgress = { callsPurged: 0, purgedCallIds: [], framesDeleted: 0, more: false };
     let framesLeft = options.limit ?? Number.POSITIVE_INFINITY;
     const cutoffUs = options.nowUs - options.retainMs * 1000;
     for (;;) {
@@ -79,6 +80,7 @@ export class SpoolPurger {
             return progress;
           }
           progress.callsPurged++;
+          progress.purgedCallIds.push(callId);
         }
         this.#afterEndedUs = endedUs;
         this.#afterCallId = callId;

@@ -221,6 +221,8 @@ export interface PurgeOptions {
 export interface PurgeResult {
   /** Calls removed completely (frames, streams, cursors, chosen sinks and the call row). */
   callsPurged: number;
+  /** Their call ids (what else is kept per call, such as its capture, can go too). */
+  purgedCallIds: string[];
   /** Frames deleted (also of calls not finished yet). */
   framesDeleted: number;
   /** How much `level().bytes` fell, bytes (pages freed for reuse; the file keeps its size). */

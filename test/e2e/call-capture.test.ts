@@ -38,6 +38,7 @@ async function download(url: string, file: string): Promise<Response> {
 async function startWith(
   dir: string,
   capture: string,
+  retain = "24h",
 ): Promise<{ appliance: RunningAppliance; sipPort: number }> {
   const sipPort = await freePort();
   const webPort = await freePort();
@@ -46,7 +47,7 @@ async function startWith(
     dir,
     `sip: { listen: ["udp:127.0.0.1:${sipPort}"] }
 media: { address: 127.0.0.1, port_range: [${lo}, ${hi}] }
-spool: { path: ./var/spool.db }
+spool: { path: ./var/spool.db, retain: ${retain} }
 capture: ${capture}
 web: { listen: "127.0.0.1:${webPort}", auth: { token: ${token} } }
 `,
@@ -193,5 +194,44 @@ describe("per-call pcap capture turned off", () => {
     expect(response.status).toBe(404);
     const captures = join(dir, "var", "captures");
     expect(existsSync(captures) ? readdirSync(captures) : []).toEqual([]);
+  }, 90_000);
+});
+
+describe("per-call pcap capture under the spool's retention", () => {
+  let dir: string;
+  let appliance: RunningAppliance;
+  let sipPort: number;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "siprec-edge-capture-retain-"));
+    ({ appliance, sipPort } = await startWith(dir, "{ enabled: true }", "1s"));
+  });
+
+  afterAll(async () => {
+    await appliance?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("deletes a call's capture when the spool purges the call's audio", async () => {
+    const call = await runSippCall({
+      scenario: "siprec-uac-pcmu.xml",
+      target: `127.0.0.1:${sipPort}`,
+      transport: "udp",
+      timeoutMs: 40_000,
+    });
+    expect(call.exitCode, call.stdout + call.stderr).toBe(0);
+    const done = await waitFor("the call to end", async () => (await status(appliance)).calls.recent[0]);
+    const file = join(dir, "var", "captures", `${done.callId}.pcap`);
+    expect(existsSync(file)).toBe(true);
+    await waitFor(
+      "the spool to purge the call",
+      async () => (await status(appliance)).calls.recent.length === 0 || undefined,
+      30_000,
+    );
+    expect(existsSync(file)).toBe(false);
+    const response = await fetch(`${appliance.webUrl}/api/calls/${done.callId}/capture.pcap`, {
+      headers: auth,
+    });
+    expect(response.status).toBe(404);
   }, 90_000);
 });

@@ -91,30 +91,56 @@ describe("CaptureStore", () => {
     expect(store.open("../x", "y")).toBeUndefined();
   });
 
-  it("deletes the captures of calls the spool no longer keeps, never an open one", () => {
+  it("at start deletes the captures of calls the spool no longer keeps, never an open one", () => {
+    const before = new CaptureStore({ dir, maxBytes: 1e9 });
+    before.open("kept", "k")?.close();
+    before.open("purged", "p")?.close();
+    before.close();
     store = new CaptureStore({ dir, maxBytes: 1e9 });
-    store.open("kept", "k")?.close();
-    store.open("purged", "p")?.close();
     store.open("live", "l");
-    const result = store.sweep((callId) => callId === "kept");
+    const result = store.reconcile((callId) => callId === "kept");
     expect(result.deleted).toBe(1);
     expect(readdirSync(dir).sort()).toEqual(["kept.pcap", "live.pcap"]);
   });
 
-  it("deletes the oldest ended captures first while all of them exceed the byte cap", () => {
-    store = new CaptureStore({ dir, maxBytes: 3 * 1024 });
-    const ids = ["old", "mid", "new"];
-    ids.forEach((id, i) => {
-      const capture = store?.open(id, id);
+  it("deletes the finished captures of the calls a spool purge removed, and leaves open ones", () => {
+    store = new CaptureStore({ dir, maxBytes: 1e9 });
+    store.open("a", "a")?.close();
+    store.open("b", "b")?.close();
+    const live = store.open("c", "c");
+    const result = store.remove(["a", "c", "unknown"]);
+    expect(result.deleted).toBe(1);
+    expect(readdirSync(dir).sort()).toEqual(["b.pcap", "c.pcap"]);
+    expect(store.path("a")).toBeUndefined();
+    expect(live?.open).toBe(true);
+  });
+
+  it("deletes the oldest finished captures first once all of them exceed the byte cap, never an open one", () => {
+    store = new CaptureStore({ dir, maxBytes: 4 * 1024 });
+    const live = store.open("live", "live");
+    for (let n = 0; n < 6; n++) live?.datagram(rtp(n), "127.0.0.1", 4000, "127.0.0.1", 20_000);
+    for (const id of ["old", "mid", "new"]) {
+      const capture = store.open(id, id);
       for (let n = 0; n < 6; n++) capture?.datagram(rtp(n), "127.0.0.1", 4000, "127.0.0.1", 20_000);
       capture?.close();
-      utimesSync(join(dir, `${id}.pcap`), 1_000 + i, 1_000 + i);
-    });
-    const live = store.open("live", "live");
-    const result = store.sweep(() => true);
-    expect(readdirSync(dir).sort()).toEqual(["live.pcap", "new.pcap", "mid.pcap"].sort());
-    expect(result.deleted).toBe(1);
+    }
+    expect(readdirSync(dir).sort()).toEqual(["live.pcap", "mid.pcap", "new.pcap"]);
     expect(live?.open).toBe(true);
+  });
+
+  it("at start indexes the captures a previous run left oldest first, so the cap deletes those first", () => {
+    const before = new CaptureStore({ dir, maxBytes: 1e9 });
+    ["new", "old"].forEach((id, i) => {
+      const capture = before.open(id, id);
+      for (let n = 0; n < 6; n++) capture?.datagram(rtp(n), "127.0.0.1", 4000, "127.0.0.1", 20_000);
+      capture?.close();
+      utimesSync(join(dir, `${id}.pcap`), 2_000 - i, 2_000 - i);
+    });
+    before.close();
+    store = new CaptureStore({ dir, maxBytes: 2 * 1024 });
+    const result = store.reconcile(() => true);
+    expect(result.deleted).toBe(1);
+    expect(readdirSync(dir)).toEqual(["new.pcap"]);
   });
 
   it("closes every open capture when it closes", () => {
