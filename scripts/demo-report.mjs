@@ -42,6 +42,11 @@ for (const call of snapshot.calls.recent) {
       `  sink ${u.sink} unit ${u.unit}: ${u.state}, ${u.ackedSeq} of ${u.sentSeq} items acknowledged`,
     );
   }
+  const capture = join(demoDir, "captures", `${call.callId}.pcap`);
+  if (existsSync(capture))
+    console.log(
+      `  capture (SIP and RTP as received, opens in Wireshark): ${capture}, ${statSync(capture).size} bytes`,
+    );
 }
 
 const receivedDir = join(demoDir, "received");
