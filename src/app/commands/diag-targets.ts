@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import type { ApiAuth, DaemonApi, ReachTarget } from "../../tools/index.ts";
+import type { DaemonApi, DaemonAuth, ReachTarget } from "../../tools/index.ts";
 import { runCommand } from "../../tools/index.ts";
 
 /** What `diag` needs from the configuration: where things are and what to probe. */
@@ -58,7 +58,7 @@ export function diagTargets(doc: unknown, file: string): DiagTargets {
   const token = asString(auth.token);
   const username = asString(auth.username);
   const password = asString(auth.password);
-  const apiAuth: ApiAuth | undefined = token
+  const apiAuth: DaemonAuth | undefined = token
     ? { token }
     : username && password
       ? { username, password }

@@ -1,20 +1,12 @@
 import { errorMessage } from "../../lib/index.ts";
+import { type DaemonAuth, daemonAuthHeaders } from "../spool-client/index.ts";
 import { DiagError } from "./errors.ts";
 import { type DiagStep, type StepContext, skipStep } from "./step-runner.ts";
-
-/** Credentials of the daemon's web API (config `web.auth`): a token (Bearer), or a Basic user. */
-export type ApiAuth = { token: string } | { username: string; password: string };
 
 /** The running daemon's HTTP API: base URL (`http://127.0.0.1:8080`) and credentials. */
 export interface DaemonApi {
   baseUrl: string;
-  auth?: ApiAuth;
-}
-
-function authorization(auth: ApiAuth | undefined): Record<string, string> {
-  if (!auth) return {};
-  if ("token" in auth) return { authorization: `Bearer ${auth.token}` };
-  return { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}` };
+  auth?: DaemonAuth;
 }
 
 /**
@@ -32,7 +24,7 @@ export async function fetchFromDaemon(
   let res: Response;
   try {
     res = await fetch(`${api.baseUrl}${path}`, {
-      headers: authorization(api.auth),
+      headers: daemonAuthHeaders(api.auth),
       signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
       redirect: "error",
     });
@@ -108,7 +100,7 @@ export async function fetchCallCaptures(
   for (const call of list.calls ?? []) {
     if (!call.callId) continue;
     const res = await fetch(`${api.baseUrl}/api/calls/${encodeURIComponent(call.callId)}/capture.pcap`, {
-      headers: authorization(api.auth),
+      headers: daemonAuthHeaders(api.auth),
       signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(20_000)]),
     });
     if (!res.ok) {

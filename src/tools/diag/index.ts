@@ -4,7 +4,7 @@
  * system collectors and the tarball.
  * @module
  */
-export { type ApiAuth, apiStep, type DaemonApi, fetchCallCaptures, fetchFromDaemon } from "./api-steps.ts";
+export { apiStep, type DaemonApi, fetchCallCaptures, fetchFromDaemon } from "./api-steps.ts";
 export { createDiagBundle, type DiagBundle, type DiagBundleOptions } from "./bundle.ts";
 export { type CaptureStepOptions, captureFilter, captureStep } from "./capture.ts";
 export { DiagError, type DiagErrorCode } from "./errors.ts";

@@ -26,7 +26,8 @@ export function daemonUrl(baseUrl: string): string {
   return url.origin + url.pathname.replace(/\/+$/, "");
 }
 
-function authorization(auth: DaemonAuth | undefined): Record<string, string> {
+/** The `Authorization` header for the daemon's web API (RFC 6750 Bearer or RFC 7617 Basic); none without credentials. */
+export function daemonAuthHeaders(auth: DaemonAuth | undefined): Record<string, string> {
   if (!auth) return {};
   if ("token" in auth) return { authorization: `Bearer ${auth.token}` };
   const basic = Buffer.from(`${auth.username}:${auth.password}`, "utf8").toString("base64");
@@ -48,7 +49,7 @@ export async function getFromDaemon(
   let res: Response;
   try {
     res = await fetch(`${base}${path}`, {
-      headers: authorization(auth),
+      headers: daemonAuthHeaders(auth),
       signal: AbortSignal.timeout(requestTimeoutMs),
       redirect: "error",
     });

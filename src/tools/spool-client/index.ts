@@ -4,7 +4,7 @@
  * @module
  */
 export { formatBacklog, renderCallTable } from "./call-table.ts";
-export type { DaemonAuth } from "./daemon-client.ts";
+export { type DaemonAuth, daemonAuthHeaders } from "./daemon-client.ts";
 export { SpoolClientError, type SpoolClientErrorCode } from "./errors.ts";
 export { type ExportResult, type ExportTargets, exportCall, listCalls } from "./spool-client.ts";
 export type { WireCallDetail, WireCallSummary } from "./wire.ts";
