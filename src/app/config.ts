@@ -1,7 +1,7 @@
 import { accessSync, constants, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import type { z } from "zod";
-import { SrsError } from "../lib/index.ts";
+import { envReferencePattern, parseYamlWithReferences, SrsError } from "../lib/index.ts";
 import { configSchema, type RawConfig } from "./config-schema.ts";
 
 /** The validated configuration with defaults filled in and relative paths resolved. */
@@ -83,11 +83,9 @@ export function parseConfig(
   file: string,
   env: Record<string, string | undefined> = process.env,
 ): AppConfig {
-  const references: string[] = [];
-  const masked = text.replace(envReference, (ref) => `${placeholder}${references.push(ref) - 1}__`);
   let doc: unknown;
   try {
-    doc = masked.trim() === "" ? {} : Bun.YAML.parse(masked);
+    doc = parseYamlWithReferences(text);
   } catch (err) {
     throw new ConfigError(file, [{ key: "(yaml)", message: `is not valid YAML: ${(err as Error).message}` }]);
   }
@@ -97,7 +95,7 @@ export function parseConfig(
     ]);
   }
   const envIssues: ConfigIssue[] = [];
-  const expanded = expandEnv(doc, "", { env, references }, envIssues);
+  const expanded = expandEnv(doc, "", env, envIssues);
   if (envIssues.length > 0) throw new ConfigError(file, envIssues);
   const result = configSchema.safeParse(expanded);
   if (!result.success)
@@ -119,23 +117,15 @@ export function parseConfig(
   return config;
 }
 
-/** `${NAME}` or `${NAME:-default}` in the configuration text. */
-const envReference = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
-/** Stands in for an environment reference while YAML parses (flow mappings cannot hold `${…}`). */
-const placeholder = "__SIPREC_EDGE_ENV_";
-const placeholderPattern = /__SIPREC_EDGE_ENV_(\d+)__/g;
-
-interface EnvContext {
-  env: Record<string, string | undefined>;
-  references: string[];
-}
-
-function expandEnv(value: unknown, key: string, ctx: EnvContext, issues: ConfigIssue[]): unknown {
+function expandEnv(
+  value: unknown,
+  key: string,
+  env: Record<string, string | undefined>,
+  issues: ConfigIssue[],
+): unknown {
   if (typeof value === "string") {
-    const restored = value.replace(placeholderPattern, (_, i: string) => ctx.references[Number(i)] ?? "");
-    if (restored === value) return value;
-    return restored.replace(envReference, (_, name: string, fallback?: string) => {
-      const found = ctx.env[name] ?? fallback;
+    return value.replace(envReferencePattern, (_, name: string, fallback?: string) => {
+      const found = env[name] ?? fallback;
       if (found === undefined) {
         issues.push({
           key,
@@ -146,10 +136,10 @@ function expandEnv(value: unknown, key: string, ctx: EnvContext, issues: ConfigI
       return found;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, `${key}[${i}]`, ctx, issues));
+  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, `${key}[${i}]`, env, issues));
   if (value && typeof value === "object") {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, expandEnv(v, key ? `${key}.${k}` : k, ctx, issues)]),
+      Object.entries(value).map(([k, v]) => [k, expandEnv(v, key ? `${key}.${k}` : k, env, issues)]),
     );
   }
   return value;

@@ -3,6 +3,7 @@
  * @module
  */
 export * from "./clock.ts";
+export * from "./config-text.ts";
 export * from "./errors.ts";
 export * from "./events.ts";
 export * from "./frame-codes.ts";

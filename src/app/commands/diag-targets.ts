@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
+import { envReferencePattern, parseYamlWithReferences } from "../../lib/index.ts";
 import type { DaemonApi, DaemonAuth, ReachTarget } from "../../tools/index.ts";
 import { runCommand } from "../../tools/index.ts";
 
@@ -116,31 +117,19 @@ export function diagTargets(doc: unknown, file: string): DiagTargets {
   };
 }
 
-const envReference = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
-const placeholderPattern = /__SIPREC_EDGE_DIAG_REF_(\d+)__/g;
-
 /**
- * Parses configuration text leniently for `diag` when it does not validate: `${…}` references are
- * masked while the YAML parses (flow mappings cannot hold them), then expanded from `env`.
+ * Parses configuration text leniently for `diag` when it does not validate: YAML with its `${…}`
+ * references (as the config loader reads it), expanded from `env` where they can be.
  * @returns the document, or undefined when the text is not YAML at all.
  */
 export function parseLoose(text: string, env: Record<string, string | undefined>): unknown {
-  const refs: string[] = [];
-  const masked = text.replace(envReference, (ref) => `__SIPREC_EDGE_DIAG_REF_${refs.push(ref) - 1}__`);
   let doc: unknown;
   try {
-    doc = Bun.YAML.parse(masked);
+    doc = parseYamlWithReferences(text);
   } catch {
     return undefined;
   }
-  const restore = (v: unknown): unknown => {
-    if (typeof v === "string") return v.replace(placeholderPattern, (_, i: string) => refs[Number(i)] ?? "");
-    if (Array.isArray(v)) return v.map(restore);
-    if (v && typeof v === "object")
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, restore(x)]));
-    return v;
-  };
-  return expandReferences(restore(doc), env);
+  return expandReferences(doc, env);
 }
 
 /**
@@ -150,7 +139,7 @@ export function parseLoose(text: string, env: Record<string, string | undefined>
 export function expandReferences(value: unknown, env: Record<string, string | undefined>): unknown {
   if (typeof value === "string") {
     return value.replace(
-      envReference,
+      envReferencePattern,
       (ref, name: string, fallback?: string) => env[name] ?? fallback ?? ref,
     );
   }

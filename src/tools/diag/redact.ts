@@ -3,6 +3,7 @@
  * secret-looking keys, header values, URL userinfo and secret query parameters are replaced by
  * `***`; `${NAME}` references stay as written (their values never appear, nor a `:-default`).
  */
+import { envReferencePattern, parseYamlWithReferences } from "../../lib/index.ts";
 
 /** The text put in place of a secret. */
 export const redactedMark = "***";
@@ -28,9 +29,6 @@ const secretKeyPattern =
   /pass(word|wd|phrase)?$|secret|token|credential|cookie|authorization|^auth$|api[-_]?key|private[-_]?key|[-_]key$|^key$|signature|bearer|session[-_]?(id|key)/i;
 const headerMaps = new Set(["headers", "x_headers"]);
 const schemePrefix = /^(Bearer|Basic|Token|Digest|Negotiate|ApiKey)\s+/i;
-const envReference = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
-const placeholder = "__SIPREC_EDGE_DIAG_ENV_";
-const placeholderPattern = /__SIPREC_EDGE_DIAG_ENV_(\d+)__/g;
 const urlUserinfo = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:'"]*)(?::([^\s/@'"]*))?@/gi;
 const secretQuery =
   /([?&](?:[^=&\s'"]*(?:token|secret|pass(?:word)?|key|auth|signature)[^=&\s'"]*)=)([^&\s'"#]+)/gi;
@@ -54,7 +52,6 @@ function looksLikePath(value: string): boolean {
 
 interface Collector {
   env: Record<string, string | undefined>;
-  references: string[];
   redacted: string[];
   secrets: Set<string>;
 }
@@ -68,12 +65,11 @@ function addSecret(c: Collector, value: string | undefined): void {
 
 /** Redacts a secret value, keeping `${NAME}` references (without defaults) and an auth scheme word. */
 function redactSecretValue(value: string, c: Collector): string {
-  const restored = restore(value, c, false);
-  const scheme = schemePrefix.exec(restored)?.[0] ?? "";
-  const body = restored.slice(scheme.length);
+  const scheme = schemePrefix.exec(value)?.[0] ?? "";
+  const body = value.slice(scheme.length);
   const parts: string[] = [];
   let last = 0;
-  for (const m of body.matchAll(envReference)) {
+  for (const m of body.matchAll(envReferencePattern)) {
     const literal = body.slice(last, m.index);
     if (literal !== "") parts.push(redactedMark);
     addSecret(c, literal);
@@ -95,14 +91,11 @@ function redactSecretValue(value: string, c: Collector): string {
   return `${scheme}${parts.join("")}`;
 }
 
-/** The value with placeholders turned back into `${…}` references (`withValues`: into their values). */
-function restore(value: string, c: Collector, withValues: boolean): string {
-  const text = value.replace(placeholderPattern, (_, i: string) => c.references[Number(i)] ?? "");
-  return withValues ? restoreEnvValues(text, c) : text;
-}
-
 function restoreEnvValues(text: string, c: Collector): string {
-  return text.replace(envReference, (ref, name: string, fallback?: string) => c.env[name] ?? fallback ?? ref);
+  return text.replace(
+    envReferencePattern,
+    (ref, name: string, fallback?: string) => c.env[name] ?? fallback ?? ref,
+  );
 }
 
 /**
@@ -114,8 +107,8 @@ function redactUrls(text: string, c: Collector): string {
     if (password === undefined) {
       return user === "" ? `${scheme}@` : `${scheme}${redactSecretValue(user, c)}@`;
     }
-    const plainUser = decodeURIComponentSafe(restore(user, c, true));
-    const plainPassword = decodeURIComponentSafe(restore(password, c, true));
+    const plainUser = decodeURIComponentSafe(restoreEnvValues(user, c));
+    const plainPassword = decodeURIComponentSafe(restoreEnvValues(password, c));
     addSecret(c, plainPassword);
     addSecret(c, Buffer.from(`${plainUser}:${plainPassword}`).toString("base64"));
     return `${scheme}${user}:${redactSecretValue(password, c)}@`;
@@ -137,7 +130,7 @@ function decodeURIComponentSafe(text: string): string {
 function walk(value: unknown, path: string[], c: Collector, secretContext: boolean): unknown {
   const key = path.at(-1) ?? "";
   if (typeof value === "string") {
-    if (secretContext || isSecretKey(key, restore(value, c, false))) {
+    if (secretContext || isSecretKey(key, value)) {
       c.redacted.push(path.join("."));
       return redactSecretValue(value, c);
     }
@@ -174,32 +167,28 @@ function collectBasicAuth(map: Record<string, unknown>, c: Collector): void {
   const user = map.username;
   const password = map.password;
   if (typeof user !== "string" || typeof password !== "string") return;
-  const plain = `${restore(user, c, true)}:${restore(password, c, true)}`;
+  const plain = `${restoreEnvValues(user, c)}:${restoreEnvValues(password, c)}`;
   addSecret(c, Buffer.from(plain).toString("base64"));
 }
 
 /**
- * Redacts a configuration file's text. Parses it as YAML (with `${…}` masked, as the config loader
- * does) and redacts by key; when it does not parse, falls back to {@link redactConfigLines}.
+ * Redacts a configuration file's text. Parses it as YAML with its `${…}` references, as the config
+ * loader does, and redacts by key; when it does not parse, falls back to {@link redactConfigLines}.
  * @param env values of `${NAME}` references, collected into `secrets` (never into `text`).
  */
 export function redactConfigText(
   text: string,
   env: Record<string, string | undefined> = {},
 ): ConfigRedaction {
-  const c: Collector = { env, references: [], redacted: [], secrets: new Set() };
-  const masked = text.replace(envReference, (ref) => `${placeholder}${c.references.push(ref) - 1}__`);
+  const c: Collector = { env, redacted: [], secrets: new Set() };
   let doc: unknown;
   try {
-    doc = masked.trim() === "" ? {} : Bun.YAML.parse(masked);
+    doc = parseYamlWithReferences(text);
   } catch (err) {
     return redactConfigLines(text, env, (err as Error).message);
   }
   const redacted = walk(doc, [], c, false);
-  const out = Bun.YAML.stringify(redacted, null, 2).replace(
-    placeholderPattern,
-    (_, i: string) => c.references[Number(i)] ?? "",
-  );
+  const out = Bun.YAML.stringify(redacted, null, 2);
   return {
     text: out.endsWith("\n") ? out : `${out}\n`,
     mode: "yaml",
@@ -223,7 +212,7 @@ export function redactConfigLines(
   env: Record<string, string | undefined> = {},
   parseError = "not parsed",
 ): ConfigRedaction {
-  const c: Collector = { env, references: [], redacted: [], secrets: new Set() };
+  const c: Collector = { env, redacted: [], secrets: new Set() };
   let headerIndent = -1;
   const lines = text.split("\n").map((raw, i) => {
     const line = raw.replace(/(^|\s)#.*$/, "");
@@ -278,7 +267,7 @@ function quoteLike(original: string, replacement: string): string {
  * `${…}` already expanded), found as {@link redactConfigText} finds them, for scrubbing.
  */
 export function secretsOf(value: unknown): string[] {
-  const c: Collector = { env: {}, references: [], redacted: [], secrets: new Set() };
+  const c: Collector = { env: {}, redacted: [], secrets: new Set() };
   walk(value, [], c, false);
   return [...c.secrets];
 }
